@@ -8,6 +8,7 @@ COMPONENT = sorted(p for p in NBS.glob("[01][0-9]_*.ipynb"))
 TRAINING = sorted(p for p in NBS.glob("2[0-9]_*.ipynb"))
 
 def _run(nb: Path, tmp_path: Path, **params):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     out = tmp_path / nb.name
     pm.execute_notebook(str(nb), str(out), cwd=str(NBS), parameters=params, kernel_name="python3",
                         progress_bar=False, log_output=False, request_save_on_cot=False)
