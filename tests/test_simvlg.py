@@ -1,16 +1,36 @@
 "Fast checks of vlp_edu.simvlg that need no LLM: configs, the TomeFormer's merging, the frozen encoder and the temporal gate."
 import json
 import torch
-from vlp_edu.simvlg import SimVLGConfig, TomeFormer, FrozenMobileNet, TemporalAttention, mobilenet_grid
+from vlp_edu.simvlg import (SimVLGConfig, TomeFormer, FrozenMobileNet, TemporalAttention, mobilenet_grid, llm_layer_indices,
+                            motion_accuracy)
 
 
 def test_presets_token_counts():
-    assert SimVLGConfig.preset("tiny").tokens_per_layer() == [65, 49, 33, 17]
+    assert SimVLGConfig.preset("tiny").tokens_per_layer() == [257, 129, 65, 33, 17]
+    assert SimVLGConfig.preset("tiny").n_tokens == 257 and SimVLGConfig.preset("tiny").replace(r=64).tokens_per_layer()[-1] == 33
     assert SimVLGConfig.preset("small").tokens_per_layer()[-1] == 29 == SimVLGConfig.preset("base").tokens_per_layer()[-1]
     assert SimVLGConfig.preset("small").n_tokens == 257 == SimVLGConfig.preset("base").n_tokens
     c = SimVLGConfig(n_frames=4, temporal_at=(3, -1))
     assert SimVLGConfig.from_dict(json.loads(json.dumps(c.to_dict()))) == c
-    assert mobilenet_grid(64, 7) == 8 and mobilenet_grid(256, 14) == 16
+    assert mobilenet_grid(64, 7) == 8 and mobilenet_grid(256, 14) == 16 and mobilenet_grid(128, 7) == 16
+    c = SimVLGConfig(llm_layers=(0, 1, 28, 29))
+    assert SimVLGConfig.from_dict(json.loads(json.dumps(c.to_dict()))) == c
+
+
+def test_llm_layer_indices():
+    assert llm_layer_indices(None) == tuple(range(30)) and llm_layer_indices(2) == (0, 1)
+    assert llm_layer_indices([0, 1, 28, 29]) == (0, 1, 28, 29) == llm_layer_indices(SimVLGConfig.preset("tiny").llm_layers)
+
+
+def test_motion_accuracy():
+    from vlp_edu.data import ShapesWorldClips
+    ds = ShapesWorldClips(4, image_size=64, clip_len=4)
+    clips, caps = [ds[i]["clip"] for i in range(4)], [ds[i]["captions"][0] for i in range(4)]
+    assert motion_accuracy(caps, clips) == {"motion_acc": 1.0, "object_acc": 1.0, "motion_mentions": sum(c.count(" mov") + c.count(" stays") for c in caps)}
+    flip = {"left": "right", "right": "left", "up": "down", "down": "up", "still": "left"}
+    bad = [" ".join(flip.get(w, w) if prev in ("moves", "stays") else w for prev, w in zip([""] + c.split(), c.split())) for c in caps]
+    bad = [c.replace("stays left", "moves left") for c in bad]
+    assert motion_accuracy(bad, clips)["motion_acc"] == 0.0
 
 
 def test_tomeformer_keeps_cls_and_follows_schedule():
