@@ -12,7 +12,7 @@ export MPLBACKEND := Agg
 export TOKENIZERS_PARALLELISM := false
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup demo test test-fast bench export clean-nbs check-nbs readme lab
+.PHONY: setup demo test test-fast bench export clean-nbs check-nbs readme lab browser
 
 setup: $(STAMP)
 
@@ -37,8 +37,13 @@ check-nbs: setup
 	  echo "nbdev-export / nbdev-clean changed files (run 'make export' and commit):"; git status --porcelain -- nbs vlp_edu; exit 1; fi
 	@echo "notebooks clean and package in sync"
 
-test: check-nbs
-	$(VENV)/bin/pytest tests
+# the browser test drives Debian's Chromium through Playwright (never a downloaded browser)
+browser:
+	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+test: check-nbs browser
+	VLP_EDU_REQUIRE_BROWSER=1 $(VENV)/bin/pytest tests
 
 test-fast: setup
 	$(VENV)/bin/pytest tests -m "not slow"
