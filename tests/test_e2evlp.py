@@ -76,4 +76,4 @@ def test_errors(tmp_path):
     with pytest.raises(ValueError, match="e2evlp_preset"): E2EVLP(tiny(), pretrained=False)
     with pytest.raises(FileNotFoundError, match="e2evlp"): E2EVLP.from_pretrained(tmp_path)
     from vlp_edu.cli import evaluate
-    with pytest.raises(FileNotFoundError, match="E2E-VLP"): evaluate("caption", tmp_path)
+    with pytest.raises(FileNotFoundError, match="vlp-pretrain"): evaluate("caption", tmp_path)
