@@ -18,8 +18,8 @@ from torchvision.models.convnext import LayerNorm2d
 from .core import ModelConfig, mobilenet_path
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'MultiHeadAttention', 'Block', 'sine_pos_2d', 'conv_stem', 'ViTPatchEncoder',
-           'load_mobilenet_v2', 'CNNGridEncoder']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'MOBILENET_CUTS', 'MultiHeadAttention', 'Block', 'sine_pos_2d', 'conv_stem',
+           'ViTPatchEncoder', 'load_mobilenet_v2', 'CNNGridEncoder', 'mobilenet_stem']
 
 # %% ../nbs/03_pixel_encoders.ipynb #aa60c509
 class MultiHeadAttention(nn.Module):
@@ -118,19 +118,23 @@ def conv_stem(d: int,      # output channels (d_model)
 
 # %% ../nbs/03_pixel_encoders.ipynb #cb81c717
 class ViTPatchEncoder(nn.Module):
-    "ViLT-style pixel encoder: normalise, P x P patches (linear or conv stem), [CLS], 2-D positions, pre-LN blocks -> (B, 1+N, d)."
+    "ViLT-style pixel encoder: normalise, P x P patches (linear, conv or MobileNetV2 stem), [CLS], 2-D positions, pre-LN blocks -> (B, 1+N, d)."
     def __init__(self,
-                 cfg: ModelConfig,      # image_size, patch_size, d_model, n_heads, d_ff, vis_layers, dropout
+                 cfg: ModelConfig,      # image_size, patch_size, d_model, n_heads, d_ff, vis_layers, dropout, stem
                  pos: str = "sincos",   # "sincos": fixed 2-D sine code; "learned": one vector per patch (ViLT)
+                 pretrained: bool = True,  # stem="mobilenet": load the ImageNet weights (False: they come from a checkpoint)
                 ):
         super().__init__()
         if pos not in ("sincos", "learned"): raise ValueError(f"pos must be 'sincos' or 'learned', got {pos!r}")
         if cfg.image_size % cfg.patch_size: raise ValueError(f"image_size {cfg.image_size} is not a multiple of patch_size {cfg.patch_size}")
-        if cfg.stem not in ("patch", "conv"): raise ValueError(f"stem must be 'patch' or 'conv', got {cfg.stem!r}")
-        d, self.patch_size, self.pos_type = cfg.d_model, cfg.patch_size, pos
-        self.register_buffer("pixel_mean", torch.full((1, 3, 1, 1), 0.5), persistent=False)
-        self.register_buffer("pixel_std", torch.full((1, 3, 1, 1), 0.5), persistent=False)
-        self.patch_embed = conv_stem(d, cfg.patch_size) if cfg.stem == "conv" else nn.Conv2d(3, d, cfg.patch_size, stride=cfg.patch_size)
+        if cfg.stem not in ("patch", "conv", "mobilenet"): raise ValueError(f"stem must be 'patch', 'conv' or 'mobilenet', got {cfg.stem!r}")
+        d, P, self.patch_size, self.pos_type = cfg.d_model, cfg.patch_size, cfg.patch_size, pos
+        mean, std = (IMAGENET_MEAN, IMAGENET_STD) if cfg.stem == "mobilenet" else ((0.5,) * 3, (0.5,) * 3)   # ImageNet's or ViLT's
+        self.register_buffer("pixel_mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("pixel_std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
+        stems = {"patch": lambda: nn.Conv2d(3, d, P, stride=P), "conv": lambda: conv_stem(d, P),
+                 "mobilenet": lambda: mobilenet_stem(d, P, pretrained)}
+        self.patch_embed = stems[cfg.stem]()                                  # (B, 3, H, W) -> (B, d, H/P, W/P)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, d))
         g = cfg.image_size // cfg.patch_size
         self.pos_embed = nn.Parameter(torch.randn(1, d, g, g) * 0.02) if pos == "learned" else None
@@ -238,3 +242,17 @@ class CNNGridEncoder(nn.Module):
         cls = grid.mean(1, keepdim=True) + self.cls_token           # (B, 1, d)
         grid = grid + sine_pos_2d(h, w, d, device=f.device)         # (B, h*w, d)
         return torch.cat([cls, grid], 1)                            # (B, 1+h*w, d)
+
+# %% ../nbs/03_pixel_encoders.ipynb #12c63f92
+MOBILENET_CUTS = {2: 2, 4: 4, 8: 7, 16: 14, 32: 19}   # patch size P -> MobileNetV2 `features` blocks whose total stride is P
+
+def mobilenet_stem(d: int,                  # output channels (d_model)
+                   patch: int,              # total stride P: 2, 4, 8, 16 or 32
+                   pretrained: bool = True, # load the ImageNet weights (False: random init; the weights then come from a checkpoint)
+                   weights_path=None,       # MobileNetV2 checkpoint; default `mobilenet_path()`
+                  ) -> nn.Sequential:
+    "ViT-hybrid stem: ImageNet MobileNetV2 blocks up to stride P (frozen BN), 1x1 conv, LayerNorm2d: (B,3,H,W) -> (B,d,H/P,W/P)."
+    if patch not in MOBILENET_CUTS:
+        raise ValueError(f"stem='mobilenet' needs patch_size in {sorted(MOBILENET_CUTS)}, got {patch}; use stem='patch' or 'conv'")
+    blocks = load_mobilenet_v2(weights_path, pretrained).features[:MOBILENET_CUTS[patch]]
+    return nn.Sequential(*blocks, nn.Conv2d(blocks[-1].out_channels, d, 1), LayerNorm2d(d))

@@ -105,7 +105,7 @@ class PixelVLP(nn.Module):
         if cfg.text_init == "minilm" and not minilm_compatible(cfg):
             raise ValueError("text_init='minilm' needs d_model=384, n_heads=12, d_ff=1536, n_layers<=6 (the `small_minilm` preset)")
         d = cfg.d_model
-        self.encoder = ViTPatchEncoder(cfg) if cfg.encoder == "vit" else CNNGridEncoder(cfg, pretrained=pretrained)
+        self.encoder = ViTPatchEncoder(cfg, pretrained=pretrained) if cfg.encoder == "vit" else CNNGridEncoder(cfg, pretrained=pretrained)
         self.fusion = FusionTransformer(cfg)
         self.itc_image_proj, self.itc_text_proj = nn.Linear(d, self.itc_dim), nn.Linear(d, self.itc_dim)
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
