@@ -49,3 +49,13 @@ def test_clear_errors(data_dir, tmp_path):
     assert r.returncode != 0 and "vilt" in r.stderr
     from vlp_edu.data import VQAJsonl
     with pytest.raises(ValueError, match="line 2"): VQAJsonl(bad, data_dir / "images")
+
+def test_demo_recipes_match_the_app():
+    "`vlp-demo --all` trains exactly the checkpoints the app's tabs read, with the commands the app tells users to run."
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "gradio_app"))
+    from app import MAKE
+    from vlp_edu.cli import DEMO_RECIPES, RECIPES
+    assert set(DEMO_RECIPES) | {"pretrain", "vqa"} == set(MAKE) - {"teacher"}
+    for name, recipe in DEMO_RECIPES.items():
+        if recipe == "vqa": assert MAKE[name].startswith(f"vlp-finetune vqa --init {{root}}/{name.removesuffix('-vqa')} ")
+        else: assert recipe in RECIPES and MAKE[name].startswith(f"vlp-pretrain --recipe {recipe} ")
