@@ -51,7 +51,7 @@ test-fast: setup
 demo: setup
 	$(VENV)/bin/vlp-demo
 
-# every tab's checkpoint, trained at the tiny preset when missing (about half an hour more on 2 CPU cores)
+# every tab's checkpoint, trained at the tiny preset when missing (about 1.5 hours more on 2 CPU cores)
 demo-all: setup
 	$(VENV)/bin/vlp-demo --all
 

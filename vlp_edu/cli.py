@@ -284,7 +284,7 @@ def ensure_demo_checkpoint(root=DEMO_DIR, progress: bool = True,
     root = Path(root)
     pre, vqa = root / "pretrain", root / "vqa"
     if not (pre / "model.safetensors").exists():
-        print(f"[vlp-demo] no checkpoint in {pre}: pretraining the demo model (once; about 7 minutes on 2 CPU cores)", file=sys.stderr)
+        print(f"[vlp-demo] no checkpoint in {pre}: pretraining the demo model (once; about 10 minutes on 2 CPU cores)", file=sys.stderr)
         pretrain_vilt(demo_preset(), pre, progress=progress)
     if not (vqa / "model.safetensors").exists():
         print(f"[vlp-demo] fine-tuning VQA into {vqa} (once; about 3 minutes)", file=sys.stderr)
@@ -304,7 +304,7 @@ def vlp_demo(
     ckpt: str = None,        # a demo folder holding pretrain/ and vqa/ runs (default: runs/demo, trained on first use)
     port: int = 7860,        # port on 127.0.0.1
     share: bool = False,     # never needed here; kept for Gradio users
-    all: bool = False,       # first train every tab's missing checkpoint (about half an hour more on 2 CPU cores)
+    all: bool = False,       # first train every tab's missing checkpoint (about 1.5 hours more on 2 CPU cores)
 ):
     "Launch the Gradio app on 127.0.0.1."
     root = ensure_demo_checkpoint(ckpt or DEMO_DIR, all_tabs=all) if (all or not ckpt) else Path(ckpt)

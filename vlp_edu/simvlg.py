@@ -420,12 +420,13 @@ class SimVLG(nn.Module):
                  images: Tensor,              # (B, 3, H, W) in [0, 1], or clips (B, T, 3, H, W)
                  max_new_tokens: int = 24,
                  num_beams: int = 1,          # 1: greedy; >1: beam search
+                 min_new_tokens: int = 0,     # never stop before this many tokens (fixed-length timing)
                  ) -> list[str]:
         "Captions by greedy or beam search through the frozen LLM (HF `generate` with inputs_embeds)."
         from transformers import GenerationConfig
         x = self.prefix(images)                                                # (B, M + P, D)
         tok = self.tokenizer
-        gc = GenerationConfig(max_new_tokens=max_new_tokens, num_beams=num_beams, do_sample=False,
+        gc = GenerationConfig(max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens, num_beams=num_beams, do_sample=False,
                               eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id)
         out = self.llm.generate(inputs_embeds=x, attention_mask=torch.ones(x.shape[:2], dtype=torch.long, device=x.device),
                                 generation_config=gc)                          # (B, new tokens) only the generated ids
