@@ -595,7 +595,7 @@ def _median_time(fn, warmup: int = 1, repeats: int = 5, sync=None) -> float:
     return statistics.median(ts)
 
 def bench_tome(
-    preset: str = "tiny",         # SimVLG preset for the training step
+    preset: str | SimVLGConfig = "tiny",  # SimVLG preset (or config) for the training step
     repeats: int = 5,             # timed repeats of each side (medians)
     device: str = "cpu",
     batch_size: int = 8,          # training batch
@@ -610,7 +610,7 @@ def bench_tome(
     dev = torch.device(device); sync = torch.cuda.synchronize if dev.type == "cuda" else None
     one = lambda fn: timeit(fn, 0, 1, sync)                                    # one timed call
     seed_everything(0)
-    cfg = SimVLGConfig.preset(preset)
+    cfg = preset if isinstance(preset, SimVLGConfig) else SimVLGConfig.preset(preset)
     if not cfg.r: raise ValueError(f"preset '{preset}' merges nothing (r=0): nothing to compare")
     model = SimVLG(cfg, *(llm or (None, None))).to(dev).train()
     ds = ShapesWorld(batch_size, image_size=cfg.image_size)
@@ -622,15 +622,15 @@ def bench_tome(
             model.tomeformer.r = r
             opt.zero_grad(set_to_none=True); model(batch)["loss"].backward(); opt.step()
         return f
-    rs = (0, cfg.r)
+    rs = {"r0": 0, "tome": cfg.r}                                              # cfg.r: one r for every layer, or a per-layer list
     flops = {}
-    for r in rs:
+    for k, r in rs.items():
         with FlopCounterMode(display=False) as fc: step(r)()
-        flops[r] = fc.get_total_flops()
-    train = {r: [] for r in rs}
+        flops[k] = fc.get_total_flops()
+    train = {k: [] for k in rs}
     for _ in range(repeats):                                                   # interleaved: r=0, r, r=0, r, ...
-        for r in rs: train[r].append(one(step(r)))
-    train = {r: statistics.median(v) for r, v in train.items()}
+        for k, r in rs.items(): train[k].append(one(step(r)))
+    train = {k: statistics.median(v) for k, v in train.items()}
     del model, opt
     vb = vit_batch or (64 if dev.type == "cuda" else 4)
     vit = ToMeEncoder(384, 6, 1536, 12).to(dev).eval()
@@ -645,11 +645,11 @@ def bench_tome(
     for _ in range(repeats):
         for r in (0, 13): vt[r].append(one(fwd(r)))
     vt = {r: statistics.median(v) for r, v in vt.items()}
-    return {"bench": "tome", "preset": preset, "device": str(dev), "threads": torch.get_num_threads(), "repeats": repeats,
+    return {"bench": "tome", "preset": cfg.name, "r": cfg.r, "device": str(dev), "threads": torch.get_num_threads(), "repeats": repeats,
             "batch_size": batch_size, "prompt_tokens_r0": cfg.n_tokens, "prompt_tokens_tome": cfg.tokens_per_layer()[-1],
-            "train_step_seconds_r0": round(train[0], 4), "train_step_seconds_tome": round(train[cfg.r], 4),
-            "train_gflop_r0": round(flops[0] / 1e9, 2), "train_gflop_tome": round(flops[cfg.r] / 1e9, 2),
-            "train_step_speedup": round(train[0] / train[cfg.r], 3),
+            "train_step_seconds_r0": round(train["r0"], 4), "train_step_seconds_tome": round(train["tome"], 4),
+            "train_gflop_r0": round(flops["r0"] / 1e9, 2), "train_gflop_tome": round(flops["tome"] / 1e9, 2),
+            "train_step_speedup": round(train["r0"] / train["tome"], 3),
             "vit_batch": vb, "vit_tokens": tokens_per_layer(197, 13, 12)[::12],
             "vit_img_per_s_r0": round(vb / vt[0], 2), "vit_img_per_s_tome": round(vb / vt[13], 2),
             "vit_inference_speedup": round(vt[0] / vt[13], 3)}
