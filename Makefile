@@ -43,7 +43,7 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 test: check-nbs browser
-	VLP_EDU_REQUIRE_BROWSER=1 $(VENV)/bin/pytest tests
+	VLP_EDU_REQUIRE_BROWSER=1 $(VENV)/bin/pytest tests --durations=20
 
 test-fast: setup
 	$(VENV)/bin/pytest tests -m "not slow"
