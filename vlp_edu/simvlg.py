@@ -565,7 +565,7 @@ def image_reliance(model: SimVLG,
                   ) -> dict:                 # {"loss_right_image", "loss_shuffled_image", "image_gap"}
     "Caption loss with each item's own image and with the images rolled across items; image_gap ~ 0: the captions ignore the image."
     vb = _val_batch(dataset, n, model.tokenizer, model.config.max_caption_len)
-    vb["shuffled"] = vb["images"].roll(shift, 0)                           # (n, 3, H, W) another item's image
+    vb["shuffled"] = vb["images"].roll(shift, 0)                           # another item's image (or clip)
     was = model.training; model.eval()
     dev = next(model.tomeformer.parameters()).device
     tot = {"right": 0.0, "shuffled": 0.0}
