@@ -54,7 +54,7 @@ def pretrain_datasets(preset: Preset, data=None):
 
 def pretrain_vilt(preset: Preset, out_dir, data=None, device: str = "auto", progress: bool = True, eval_every: int = 0,
                   callbacks=(), resume: bool = False):
-    "ViLT-style recipe: pixels → patches → single-stream fusion; MLM + ITM (hard negatives) + ITC."
+    "ViLT-style recipe: pixels → patches → single-stream fusion; MLM + ITM (hard negatives; foils with `model.itm_foils`) + ITC."
     seed_everything(preset.train.seed)
     train_ds, val_ds = pretrain_datasets(preset, data)
     model = PixelVLP(preset)

@@ -34,6 +34,7 @@ class ModelConfig:
     encoder: str = "vit"      # "vit" (ViLT-style patches) or "cnn" (MobileNetV2 grid, E2E-VLP style)
     stem: str = "patch"       # ViT stem: "patch" (one P x P linear projection, ViLT), "conv" (stride-2 3x3 convs, Xiao et al. 2021) or "mobilenet" (ImageNet MobileNetV2 blocks up to stride P: ViT-hybrid)
     loss_weights: dict = field(default_factory=lambda: {"mlm": 1.0, "itm": 1.0, "itc": 1.0})
+    itm_foils: bool = False   # ITM's text negatives include foils (a caption with one fact changed; 01_data, 05_objectives) when the batch has them
 
     @property
     def n_patches(self): return (self.image_size // self.patch_size) ** 2
@@ -122,7 +123,7 @@ def tiny() -> Preset:
 def small() -> Preset:
     "CPU-laptop preset: about 30 minutes on 2 cores (pretraining + VQA), good ShapesWorld results; ImageNet MobileNetV2 stem."
     return Preset("small", ModelConfig(image_size=64, patch_size=8, d_model=192, n_heads=6, d_ff=768, vis_layers=2, n_layers=3,
-                                       max_text_len=24, text_init="random", stem="mobilenet"),
+                                       max_text_len=24, text_init="random", stem="mobilenet", itm_foils=True),
                   DataConfig(image_size=64, max_objects=3, n_train=50000, n_val=1000),
                   TrainConfig(steps=800, batch_size=32, lr=5e-4, log_every=20))
 
@@ -130,12 +131,12 @@ def small_minilm() -> Preset:
     "`small` with MiniLM's shapes (d=384, 12 heads) so the fusion starts from MiniLM's embeddings and 4 layers (3.9x the FLOPs)."
     p = small()
     return Preset("small_minilm", ModelConfig(image_size=64, patch_size=8, d_model=384, n_heads=12, d_ff=1536, vis_layers=2, n_layers=4,
-                                              max_text_len=24, text_init="minilm", stem="mobilenet"), p.data, p.train)
+                                              max_text_len=24, text_init="minilm", stem="mobilenet", itm_foils=True), p.data, p.train)
 
 def base() -> Preset:
     "GPU preset: ViT-B / BERT-base scale (d=768, 12 fusion layers)."
     return Preset("base", ModelConfig(image_size=224, patch_size=16, d_model=768, n_heads=12, d_ff=3072, vis_layers=4, n_layers=12,
-                                      max_text_len=32, dropout=0.1, text_init="random", stem="mobilenet"),
+                                      max_text_len=32, dropout=0.1, text_init="random", stem="mobilenet", itm_foils=True),
                   DataConfig(image_size=224, max_objects=6, n_train=200000, n_val=5000),
                   TrainConfig(steps=50000, batch_size=256, lr=1e-4, mixed_precision="bf16", log_every=100, ckpt_every=5000, num_workers=8))
 

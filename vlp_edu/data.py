@@ -20,10 +20,10 @@ from fastcore.script import call_parse
 # %% auto #0
 __all__ = ['SHAPES', 'COLOURS', 'SIZES', 'COLOUR_RGB', 'BACKGROUND', 'MARGIN', 'RELATIONS', 'OPPOSITE', 'NUMBER_WORDS', 'QTYPES',
            'MOTIONS', 'radius', 'Obj', 'Scene', 'draw_obj', 'render', 'sample_scene', 'relation', 'noun_phrase',
-           'join_and', 'make_captions', 'check_caption', 'make_qa', 'Clip', 'sample_clip', 'render_clip',
-           'clip_captions', 'image_to_tensor', 'scene_targets', 'ShapesWorld', 'ShapesWorldClips', 'write_shapesworld',
-           'to_rgb', 'load_image', 'CocoDataset', 'VQAJsonl', 'vlp_data', 'collate_pretrain', 'collate_vqa',
-           'build_answer_vocab']
+           'join_and', 'make_captions', 'check_caption', 'foil_caption', 'make_qa', 'Clip', 'sample_clip',
+           'render_clip', 'clip_captions', 'image_to_tensor', 'scene_targets', 'ShapesWorld', 'ShapesWorldClips',
+           'write_shapesworld', 'to_rgb', 'load_image', 'CocoDataset', 'VQAJsonl', 'vlp_data', 'collate_pretrain',
+           'collate_vqa', 'build_answer_vocab']
 
 # %% ../nbs/01_data.ipynb #6a9b28df
 SHAPES = ["circle", "square", "triangle", "diamond"]        # detection classes 0..3
@@ -202,6 +202,28 @@ def check_caption(scene, cap):
         return len(a) == len(b) == 1 and _rel_true(a[0], b[0], m.group(4))
     objs = _parse_list(scene, cap)
     return objs is not None and (len(objs) == 1 or len({id(o) for o in objs}) == len(scene.objects) == len(objs))
+
+# %% ../nbs/01_data.ipynb #f0118a02
+_RELATION_RE = re.compile(r"\b(left of|right of|above|below)\b")
+_ATTR_POOLS = (COLOURS, SHAPES, SIZES)
+
+def foil_caption(scene: Scene,       # the scene the caption is true of
+                 caption: str,       # a caption in ShapesWorld's grammar
+                ) -> str | None:
+    "`caption` with one word changed (a relation, colour, shape or size) so that `check_caption` says it is false of `scene`; None if no change does."
+    words = caption.split(" ")
+    attr = [" ".join(words[:i] + [v] + words[i + 1:]) for i, w in enumerate(words) for pool in _ATTR_POOLS if w in pool
+            for v in pool if v != w]
+    m = _RELATION_RE.search(caption)
+    rel = [caption[:m.start()] + r + caption[m.end():] for r in RELATIONS if r != m.group(1)] if m else []
+    groups = [g for g in (rel, attr) if g]
+    if not groups: return None
+    first = int(torch.randint(len(groups), (1,)))                                          # relation or attribute, 50/50
+    for g in groups[first:] + groups[:first]:
+        for j in torch.randperm(len(g)).tolist():
+            if not check_caption(scene, g[j]): return g[j]
+    return None
+
 
 # %% ../nbs/01_data.ipynb #894b420b
 QTYPES = ["colour", "shape", "count", "exists", "relation", "size"]
@@ -592,8 +614,9 @@ def _targets(it) -> dict:
 def collate_pretrain(items: list[dict],  # dataset items with image and captions (and boxes for targets)
                      tokenizer,          # from `vlp_edu.text.get_tokenizer()`
                      max_len: int = 24,  # T: text tokens including [CLS]/[SEP]
+                     foils: bool = True, # with scenes: also a foil of each caption (`foil_caption`), extra ITM negatives
                     ) -> dict:
-    "Batch for image-text pretraining: images, one tokenized caption per image, detection targets."
+    "Batch for image-text pretraining: images, one tokenized caption per image, detection targets; with scenes, `caption_true` and foils."
     from vlp_edu.text import tokenize
     caps = _pick(items, "captions", "pretraining needs captions (give CocoDataset a captions_json)")
     ids, mask = tokenize(tokenizer, caps, max_len)                                        # (B, T), (B, T)
@@ -601,6 +624,10 @@ def collate_pretrain(items: list[dict],  # dataset items with image and captions
     if all("boxes" in it for it in items): out["targets"] = [_targets(it) for it in items]
     if all("scene" in it for it in items):   # (B_img, B_txt): caption j is also true of image i (not a negative for ITM)
         out["caption_true"] = torch.tensor([[check_caption(it["scene"], c) for c in caps] for it in items])
+        if foils:                            # foil i is false of image i; a caption without a foil keeps its text, foil_valid False
+            fo = [foil_caption(it["scene"], c) for it, c in zip(items, caps)]
+            out["foil_input_ids"], out["foil_attention_mask"] = tokenize(tokenizer, [f or c for f, c in zip(fo, caps)], max_len)  # (B, T)
+            out["foil_valid"], out["foils"] = torch.tensor([f is not None for f in fo]), fo                                      # (B,)
     return out
 
 def collate_vqa(items: list[dict],       # dataset items with image and qa

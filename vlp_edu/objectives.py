@@ -167,11 +167,23 @@ class PixelVLP(nn.Module):
         "Weight of each objective (missing = 0)."
         return {k: float(self.cfg.loss_weights.get(k, 0.0)) for k in OBJECTIVES}
 
-    def itm_loss(self, img: Tensor, ids: Tensor, mask: Tensor, sim: Tensor, same: Tensor) -> dict:
-        "ITM on B positives + B hard negatives (text swapped for the first half, image for the second)."
+    def itm_loss(self, img: Tensor, ids: Tensor, mask: Tensor, sim: Tensor, same: Tensor, foils: tuple | None = None) -> dict:
+        "ITM on B positives + B hard negatives (text swapped for the first half, image for the second); with foils, the first half's text negatives are the images' own foils."
         i_img, i_txt, labels = itm_pairs(sim, same)                             # (2B,) each
+        out = {}
+        if foils is not None:                                                   # texts: B captions, then B foils; foil i has index B + i
+            B, h = len(ids), len(ids) // 2
+            f_ids, f_mask = trim_padding(foils[0], foils[1])                   # (B, T_f)
+            T = max(ids.shape[1], f_ids.shape[1])
+            ids = torch.cat([F.pad(ids, (0, T - ids.shape[1])), F.pad(f_ids, (0, T - f_ids.shape[1]))])       # (2B, T), 0 = [PAD]
+            mask = torch.cat([F.pad(mask, (0, T - mask.shape[1])), F.pad(f_mask, (0, T - f_mask.shape[1]))])  # (2B, T)
+            use = foils[2][:h].to(i_txt.device).bool()                          # (h,) images 0..h-1 that have a foil
+            i_txt = torch.cat([i_txt[:B], torch.where(use, torch.arange(B, B + h, device=i_txt.device), i_txt[B:B + h]), i_txt[B + h:]])
         logits = self.itm_logits(None, ids[i_txt], mask[i_txt], img[i_img])     # (2B, 2)
-        return {"loss_itm": F.cross_entropy(logits, labels), "acc_itm": (logits.argmax(-1) == labels).float().mean().detach()}
+        hit = logits.argmax(-1) == labels                                       # (2B,)
+        if foils is not None: out["acc_foil"] = ((hit[B:B + h] & use).sum() / use.sum().clamp(min=1)).float().detach()
+        out.update(loss_itm=F.cross_entropy(logits, labels), acc_itm=hit.float().mean().detach())
+        return out
 
     def mlm_loss(self, img: Tensor, ids: Tensor, mask: Tensor) -> dict:
         "MLM on the text positions of a fused pass with masked text; logits only at masked positions."
@@ -185,7 +197,13 @@ class PixelVLP(nn.Module):
         tgt = labels[sel]
         return {"loss_mlm": F.cross_entropy(logits, tgt), "acc_mlm": (logits.argmax(-1) == tgt).float().mean().detach()}
 
-    def vl_losses(self, img: Tensor, ids: Tensor, mask: Tensor, caption_true: Tensor | None = None) -> dict:
+    def itm_extras(self, batch: dict) -> dict:
+        "What `vl_losses` takes from a batch besides the caption: `caption_true`, and the foils when `cfg.itm_foils` and the batch has them."
+        use = getattr(self.cfg, "itm_foils", False) and "foil_input_ids" in batch
+        foils = tuple(batch[k] for k in ("foil_input_ids", "foil_attention_mask", "foil_valid")) if use else None
+        return dict(caption_true=batch.get("caption_true"), foils=foils)
+
+    def vl_losses(self, img: Tensor, ids: Tensor, mask: Tensor, caption_true: Tensor | None = None, foils: tuple | None = None) -> dict:
         "The enabled objectives' losses and accuracies, given the visual tokens (B, 1+N, d)."
         w, out = self.loss_weights(), {}
         same = (ids[:, None] == ids[None]).all(-1)                               # (B, B) identical captions
@@ -197,7 +215,7 @@ class PixelVLP(nn.Module):
             sim = (img_e @ txt_e.T / self.temperature).detach()                          # (B, B)
         if w["itm"] > 0:
             if sim is None: sim = torch.zeros(len(ids), len(ids), device=ids.device)      # no ITC: uniform negatives
-            out.update(self.itm_loss(img, ids, mask, sim, same))
+            out.update(self.itm_loss(img, ids, mask, sim, same, foils))
         if w["mlm"] > 0: out.update(self.mlm_loss(img, ids, mask))
         return out
 
@@ -209,7 +227,7 @@ class PixelVLP(nn.Module):
         if not any(w.values()): raise ValueError(f"every loss weight is 0 in {self.cfg.loss_weights}: nothing to train")
         ids, mask = trim_padding(batch["input_ids"], batch["attention_mask"])             # (B, T') T' <= T
         img = self.encode_image(batch["images"])                                         # (B, 1+N, d)
-        out = self.vl_losses(img, ids, mask, batch.get("caption_true"))
+        out = self.vl_losses(img, ids, mask, **self.itm_extras(batch))
         out["loss"] = sum(w[k] * out[f"loss_{k}"] for k in OBJECTIVES if f"loss_{k}" in out)
         out["temperature"] = self.temperature.detach()
         return out

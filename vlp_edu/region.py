@@ -552,7 +552,7 @@ class RegionVLP(PixelVLP):
         if not any(w.values()): raise ValueError(f"every loss weight is 0 in {self.cfg.loss_weights}: nothing to train")
         ids, mask = trim_padding(batch["input_ids"], batch["attention_mask"])                 # (B, T')
         img = self.encode_image(batch["images"], batch.get("regions"))                       # (B, 1+K, d)
-        out = self.vl_losses(img, ids, mask)
+        out = self.vl_losses(img, ids, mask, **self.itm_extras(batch))
         out["loss"] = sum(w[k] * out[f"loss_{k}"] for k in OBJECTIVES if f"loss_{k}" in out)
         out["temperature"] = self.temperature.detach()
         return out

@@ -176,7 +176,7 @@ class VisualLossVLP(PixelVLP):
         if not any(w.values()): raise ValueError(f"every loss weight is 0 in {self.cfg.loss_weights}: nothing to train")
         ids, mask = trim_padding(batch["input_ids"], batch["attention_mask"])             # (B, T')
         img = self.encode_image(batch["images"])                                          # (B, 1+N, d)
-        out = self.vl_losses(img, ids, mask) if any(w[k] > 0 for k in OBJECTIVES) else {}
+        out = self.vl_losses(img, ids, mask, **self.itm_extras(batch)) if any(w[k] > 0 for k in OBJECTIVES) else {}
         out.update(self.region_losses(img, batch["images"].shape[-2:], batch.get("regions"), batch["images"]))
         out["loss"] = sum(w[k] * out[f"loss_{k}"] for k in w if f"loss_{k}" in out)
         out["temperature"] = self.temperature.detach()
