@@ -614,7 +614,7 @@ def _targets(it) -> dict:
 def collate_pretrain(items: list[dict],  # dataset items with image and captions (and boxes for targets)
                      tokenizer,          # from `vlp_edu.text.get_tokenizer()`
                      max_len: int = 24,  # T: text tokens including [CLS]/[SEP]
-                     foils: bool = True, # with scenes: also a foil of each caption (`foil_caption`), extra ITM negatives
+                     foils: bool = False, # with scenes: also a foil of each caption (`foil_caption`) for ITM (draws from the global RNG)
                     ) -> dict:
     "Batch for image-text pretraining: images, one tokenized caption per image, detection targets; with scenes, `caption_true` and foils."
     from vlp_edu.text import tokenize
