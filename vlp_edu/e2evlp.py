@@ -324,7 +324,7 @@ class E2EVLP(PixelVLP):
         img = self.encode_image(batch["images"], batch.get("cnn_frozen"))                 # (B, 1+N, d)
         out = {}
         if "input_ids" in need: ids, mask = trim_padding(batch["input_ids"], batch["attention_mask"])   # (B, T')
-        if any(w[k] > 0 for k in ("itc", "itm", "mlm")):                               # ITM: no also-true caption as a negative; foils as extra ones
+        if any(w[k] > 0 for k in ("itc", "itm", "mlm")):                               # ITM: no also-true caption as a negative; foils with cfg.itm_foils
             out.update(self.vl_losses(img, ids, mask, **self.itm_extras(batch)))
         if w["det"] > 0 or w["cap"] > 0:
             grid = self.encoder.grid_shape(*batch["images"].shape[-2:])

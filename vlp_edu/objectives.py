@@ -199,7 +199,7 @@ class PixelVLP(nn.Module):
 
     def itm_extras(self, batch: dict) -> dict:
         "What `vl_losses` takes from a batch besides the caption: `caption_true`, and the foils when `cfg.itm_foils` and the batch has them."
-        use = getattr(self.cfg, "itm_foils", False) and "foil_input_ids" in batch
+        use = self.cfg.itm_foils and "foil_input_ids" in batch
         foils = tuple(batch[k] for k in ("foil_input_ids", "foil_attention_mask", "foil_valid")) if use else None
         return dict(caption_true=batch.get("caption_true"), foils=foils)
 
