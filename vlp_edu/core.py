@@ -123,7 +123,8 @@ def tiny() -> Preset:
 def small() -> Preset:
     "CPU-laptop preset: about 30 minutes on 2 cores (pretraining + VQA), good ShapesWorld results; ImageNet MobileNetV2 stem."
     return Preset("small", ModelConfig(image_size=64, patch_size=8, d_model=192, n_heads=6, d_ff=768, vis_layers=2, n_layers=3,
-                                       max_text_len=24, text_init="random", stem="mobilenet", itm_foils=True),
+                                       max_text_len=24, text_init="random", stem="mobilenet", itm_foils=True,
+                                       loss_weights={"mlm": 1.0, "itm": 1.0, "itc": 1.0, "ground": 5.0}),   # + grounding (05_objectives)
                   DataConfig(image_size=64, max_objects=3, n_train=50000, n_val=1000),
                   TrainConfig(steps=800, batch_size=32, lr=5e-4, log_every=20))
 

@@ -22,8 +22,8 @@ __all__ = ['SHAPES', 'COLOURS', 'SIZES', 'COLOUR_RGB', 'BACKGROUND', 'MARGIN', '
            'MOTIONS', 'radius', 'Obj', 'Scene', 'draw_obj', 'render', 'sample_scene', 'relation', 'noun_phrase',
            'join_and', 'make_captions', 'check_caption', 'foil_caption', 'make_qa', 'Clip', 'sample_clip',
            'render_clip', 'clip_captions', 'image_to_tensor', 'scene_targets', 'ShapesWorld', 'ShapesWorldClips',
-           'write_shapesworld', 'to_rgb', 'load_image', 'CocoDataset', 'VQAJsonl', 'vlp_data', 'collate_pretrain',
-           'collate_vqa', 'build_answer_vocab']
+           'write_shapesworld', 'to_rgb', 'load_image', 'CocoDataset', 'VQAJsonl', 'vlp_data', 'named_objects',
+           'grounding_targets', 'phrase_positions', 'collate_pretrain', 'collate_vqa', 'build_answer_vocab']
 
 # %% ../nbs/01_data.ipynb #6a9b28df
 SHAPES = ["circle", "square", "triangle", "diamond"]        # detection classes 0..3
@@ -594,6 +594,49 @@ def vlp_data(out: str = "data/shapesworld",  # output folder
     print(json.dumps(summary))
     return summary
 
+# %% ../nbs/01_data.ipynb #f2d0662d
+_PHRASE_RE = re.compile(r"\b(?:(small|large) )?(?:(red|green|blue|yellow|purple|cyan) )?(circle|square|triangle|diamond|object)\b")
+
+def named_objects(text: str, scene: Scene) -> list:
+    "(start, end, object) for each phrase '[size] [colour] shape|object' of `text` that names exactly one object of `scene`."
+    out = []
+    for m in _PHRASE_RE.finditer(text):
+        size, colour, shape = m.groups()
+        if shape == "object" and colour is None: continue                       # "one object", "objects": no object named
+        objs = [o for o in scene.objects if (colour is None or o.colour == colour) and (shape == "object" or o.shape == shape)
+                and (size is None or o.size == size)]
+        if len(objs) == 1: out.append((m.start(), m.end(), objs[0]))
+    return out
+
+def _offsets(tokenizer, texts, max_len):
+    "Per text: {character end: token} and {character start: token} of its word pieces."
+    enc = tokenizer(list(texts), padding="max_length", truncation=True, max_length=max_len, return_offsets_mapping=True)
+    return [({e: j for j, (s, e) in enumerate(o) if e > s}, {s: j for j, (s, e) in enumerate(o) if e > s}) for o in enc["offset_mapping"]]
+
+def grounding_targets(texts: list[str],   # B captions or questions
+                      scenes: list,        # the B scenes they are about
+                      tokenizer,           # `vlp_edu.text.get_tokenizer()` (a fast tokenizer: character offsets)
+                      max_len: int = 24,   # T, as in `tokenize`
+                      k: int = 4,          # at most k named objects per text
+                     ) -> dict:
+    "`ground_pos` (B, k): token ending each named object's phrase (-1: none); `ground_xy` (B, k, 2): its centre / image side."
+    pos, xy = torch.full((len(texts), k), -1, dtype=torch.long), torch.zeros(len(texts), k, 2)
+    for b, (text, scene, (end_tok, _)) in enumerate(zip(texts, scenes, _offsets(tokenizer, texts, max_len))):
+        named = [(o, end_tok[e]) for s, e, o in named_objects(text, scene) if e in end_tok][:k]   # a truncated phrase is skipped
+        for j, (o, t) in enumerate(named):
+            pos[b, j] = t; xy[b, j] = torch.tensor([o.cx, o.cy], dtype=torch.float) / scene.image_size
+    return dict(ground_pos=pos, ground_xy=xy)
+
+def phrase_positions(texts: list[str], tokenizer, max_len: int = 24) -> torch.Tensor:
+    "(B, 3) tokens ending the first two object phrases and starting the relation word; -1 where absent. Text only."
+    out = torch.full((len(texts), 3), -1, dtype=torch.long)
+    for b, (text, (end_tok, start_tok)) in enumerate(zip(texts, _offsets(tokenizer, texts, max_len))):
+        ends = [end_tok[m.end()] for m in _PHRASE_RE.finditer(text) if m.end() in end_tok and not (m.group(3) == "object" and m.group(2) is None)]
+        for j, t in enumerate(ends[:2]): out[b, j] = t
+        m = _RELATION_RE.search(text)
+        if m and m.start() in start_tok: out[b, 2] = start_tok[m.start()]
+    return out
+
 # %% ../nbs/01_data.ipynb #e80a749b
 def _stack_images(items) -> torch.Tensor:
     return torch.stack([it["image"] for it in items])                                     # (B, 3, H, W)
@@ -616,13 +659,14 @@ def collate_pretrain(items: list[dict],  # dataset items with image and captions
                      max_len: int = 24,  # T: text tokens including [CLS]/[SEP]
                      foils: bool = False, # with scenes: also a foil of each caption (`foil_caption`) for ITM (draws from the global RNG)
                     ) -> dict:
-    "Batch for image-text pretraining: images, one tokenized caption per image, detection targets; with scenes, `caption_true` and foils."
+    "Batch for image-text pretraining: images, one tokenized caption per image, detection targets; with scenes, grounding targets, `caption_true` and foils."
     from vlp_edu.text import tokenize
     caps = _pick(items, "captions", "pretraining needs captions (give CocoDataset a captions_json)")
     ids, mask = tokenize(tokenizer, caps, max_len)                                        # (B, T), (B, T)
     out = dict(images=_stack_images(items), input_ids=ids, attention_mask=mask, captions=caps)
     if all("boxes" in it for it in items): out["targets"] = [_targets(it) for it in items]
     if all("scene" in it for it in items):   # (B_img, B_txt): caption j is also true of image i (not a negative for ITM)
+        out.update(grounding_targets(caps, [it["scene"] for it in items], tokenizer, max_len))   # no random numbers drawn
         out["caption_true"] = torch.tensor([[check_caption(it["scene"], c) for c in caps] for it in items])
         if foils:                            # foil i is false of image i; a caption without a foil keeps its text, foil_valid False
             fo = [foil_caption(it["scene"], c) for it, c in zip(items, caps)]
@@ -635,15 +679,18 @@ def collate_vqa(items: list[dict],       # dataset items with image and qa
                 max_len: int = 24,       # T: question tokens including [CLS]/[SEP]
                 answer_to_id: dict | None = None,  # answer -> class id (`build_answer_vocab`)
                ) -> dict:
-    "Batch for VQA: images, one tokenized question per image, answer ids (-100 if unknown), answers, qtypes."
+    "Batch for VQA: images, one tokenized question per image, answer ids (-100 if unknown), answers, qtypes, `phrase_pos`; with scenes, grounding targets."
     from vlp_edu.text import tokenize
     if answer_to_id is None: raise ValueError("collate_vqa needs answer_to_id; build one with build_answer_vocab(train_ds)")
     qa = _pick(items, "qa", "VQA needs questions (use ShapesWorld or VQAJsonl)")
-    ids, mask = tokenize(tokenizer, [q["question"] for q in qa], max_len)                  # (B, T), (B, T)
-    return dict(images=_stack_images(items), input_ids=ids, attention_mask=mask,
-                answer_label=torch.tensor([answer_to_id.get(q["answer"], -100) for q in qa], dtype=torch.long),  # (B,)
-                questions=[q["question"] for q in qa], answers=[q["answer"] for q in qa],
-                qtypes=[q.get("qtype", "other") for q in qa])
+    qs = [q["question"] for q in qa]
+    ids, mask = tokenize(tokenizer, qs, max_len)                                          # (B, T), (B, T)
+    out = dict(images=_stack_images(items), input_ids=ids, attention_mask=mask,
+               answer_label=torch.tensor([answer_to_id.get(q["answer"], -100) for q in qa], dtype=torch.long),  # (B,)
+               questions=qs, answers=[q["answer"] for q in qa], qtypes=[q.get("qtype", "other") for q in qa],
+               phrase_pos=phrase_positions(qs, tokenizer, max_len))                      # (B, 3)
+    if all("scene" in it for it in items): out.update(grounding_targets(qs, [it["scene"] for it in items], tokenizer, max_len))
+    return out
 
 def build_answer_vocab(*sources) -> dict:
     "answer -> id over datasets (items with `qa`, or `qa_lists()`), lists of QA dicts, or lists of such lists; sorted."

@@ -40,24 +40,45 @@ class QAPairs(torch.utils.data.Dataset):
 
 # %% ../nbs/14_downstream.ipynb #858afc1b
 class VQAModel(nn.Module):
-    "A pretrained PixelVLP with an answer classifier on the fused [CLS]."
-    def __init__(self, vlp: PixelVLP, answers: dict):
+    "A pretrained PixelVLP with an answer classifier on the fused [CLS] (with `read_phrases`, also on the tokens naming the question's objects and relation)."
+    def __init__(self, vlp: PixelVLP, answers: dict,
+                 read_phrases: bool | None = None,   # None: when the backbone was pretrained with grounding (has a `ground_head`)
+                ):
         super().__init__()
         self.vlp, self.answers = vlp, dict(answers)
         self.id_to_answer = {i: a for a, i in self.answers.items()}
-        d = vlp.cfg.d_model
-        self.head = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.LayerNorm(2 * d), nn.Linear(2 * d, len(answers)))
+        self.read_phrases = getattr(vlp, "ground_head", None) is not None if read_phrases is None else bool(read_phrases)
+        d = vlp.cfg.d_model; n_in = 4 * d if self.read_phrases else d
+        self.head = nn.Sequential(nn.Linear(n_in, 2 * d), nn.GELU(), nn.LayerNorm(2 * d), nn.Linear(2 * d, len(answers)))
 
-    def logits(self, images, input_ids, attention_mask, regions=None):
-        "Answer logits (B, n_answers) for questions about images (`regions`: a region backbone's cached detector regions)."
+    def features(self, h: torch.Tensor, input_ids: torch.Tensor, phrase_pos: torch.Tensor | None = None) -> torch.Tensor:
+        "What the head reads: [CLS] (B, d), or [CLS; first object; second object; relation word] (B, 4d), zeros where a question has none."
+        if not self.read_phrases: return h[:, 0]
+        if phrase_pos is None:                                         # from the question text alone
+            tok = get_tokenizer()
+            phrase_pos = phrase_positions([decode(tok, r) for r in input_ids], tok, input_ids.shape[1])
+        P, rows = phrase_pos.to(h.device), torch.arange(len(h), device=h.device)           # (B, 3), (B,)
+        return torch.cat([h[:, 0]] + [h[rows, P[:, k].clamp(min=0)] * (P[:, k] >= 0)[:, None] for k in range(3)], -1)
+
+    def hidden(self, images, input_ids, attention_mask, regions=None) -> torch.Tensor:
+        "Fused states (B, T+1+N, d) of the questions over their images."
         img = self.vlp.encode_image(images) if regions is None else self.vlp.encode_image(images, regions)   # (B, 1+N, d)
-        h = self.vlp.fusion(input_ids, attention_mask, img)          # (B, T+1+N, d)
-        return self.head(h[:, 0])
+        return self.vlp.fusion(input_ids, attention_mask, img)
+
+    def logits(self, images, input_ids, attention_mask, regions=None, phrase_pos=None):
+        "Answer logits (B, n_answers) for questions about images (`regions`: a region backbone's cached detector regions)."
+        return self.head(self.features(self.hidden(images, input_ids, attention_mask, regions), input_ids, phrase_pos))
 
     def forward(self, batch):
-        lg = self.logits(batch["images"], batch["input_ids"], batch["attention_mask"], batch.get("regions"))
+        ids = batch["input_ids"]
+        h = self.hidden(batch["images"], ids, batch["attention_mask"], batch.get("regions"))
+        lg = self.head(self.features(h, ids, batch.get("phrase_pos")))
         loss = F.cross_entropy(lg, batch["answer_label"], ignore_index=-100)   # -100: an answer unseen in training
-        return {"loss": loss, "loss_vqa": loss.detach(), "acc_vqa": (lg.argmax(-1) == batch["answer_label"]).float().mean()}
+        out = {"loss_vqa": loss.detach(), "acc_vqa": (lg.argmax(-1) == batch["answer_label"]).float().mean()}
+        if getattr(self.vlp, "ground_head", None) is not None and "ground_pos" in batch:      # keep grounding the question's objects
+            g = self.vlp.ground_loss(h[:, :ids.shape[1]], batch["ground_pos"], batch["ground_xy"])
+            out["loss_ground"] = g.detach(); loss = loss + self.vlp.loss_weights()["ground"] * g
+        return {"loss": loss, **out}
 
     @torch.no_grad()
     def predict(self, images, questions: list[str], topk: int = 1):
@@ -75,8 +96,8 @@ class VQAModel(nn.Module):
         save_weights(self, path / "model.safetensors")
         if self.vlp.preset is not None: self.vlp.preset.save(path / "config.json")
         backbone = self.vlp.config_extra() if hasattr(self.vlp, "config_extra") else {"model_type": "pixel_vlp"}
-        (path / "vqa.json").write_text(json.dumps({"answers": self.answers, "model": self.vlp.cfg.__dict__, "backbone": backbone},
-                                                  indent=1, default=list))
+        (path / "vqa.json").write_text(json.dumps({"answers": self.answers, "model": self.vlp.cfg.__dict__, "backbone": backbone,
+                                                   "read_phrases": self.read_phrases}, indent=1, default=list))
 
     @classmethod
     def from_pretrained(cls, path):
@@ -91,7 +112,7 @@ class VQAModel(nn.Module):
             from vlp_edu.region import RegionVLP                      # imported only for region runs
             vlp = RegionVLP.from_config(cfg, **bb)
         else: raise ValueError(f"{path / 'vqa.json'}: a VQA head on a '{kind}' backbone cannot be rebuilt; known: pixel_vlp, region_vlp")
-        m = cls(vlp, meta["answers"])
+        m = cls(vlp, meta["answers"], meta.get("read_phrases"))
         load_weights(m, path / "model.safetensors")
         return m.eval()
 

@@ -19,7 +19,8 @@ from .fusion import FusionTransformer, load_minilm, minilm_compatible
 from .text import get_tokenizer, mask_tokens
 
 # %% auto #0
-__all__ = ['OBJECTIVES', 'itc_loss', 'sample_hard_negatives', 'itm_pairs', 'MLMHead', 'trim_padding', 'PixelVLP']
+__all__ = ['OBJECTIVES', 'AUX_OBJECTIVES', 'itc_loss', 'sample_hard_negatives', 'itm_pairs', 'MLMHead', 'trim_padding',
+           'PixelVLP']
 
 # %% ../nbs/05_objectives.ipynb #a188d640
 def itc_loss(img_emb: Tensor,        # L2-normalised image embeddings (B, D)
@@ -76,6 +77,7 @@ class MLMHead(nn.Module):
 
 # %% ../nbs/05_objectives.ipynb #6a013deb
 OBJECTIVES = ("itc", "itm", "mlm")
+AUX_OBJECTIVES = ("ground",)   # phrase grounding: needs `grounding_targets` in the batch (ShapesWorld scenes)
 
 def trim_padding(input_ids: Tensor, attention_mask: Tensor) -> tuple[Tensor, Tensor]:
     "Drop the trailing columns that are padding in every row (batches are padded to max_len; attention cost is per token)."
@@ -92,6 +94,7 @@ class PixelVLP(nn.Module):
     "Pixel encoder + single-stream fusion + ITC/ITM/MLM heads; `forward(batch)` returns a dict of named losses."
     itc_dim = 128          # width of the contrastive space
     mlm_prob = 0.15        # fraction of caption tokens MLM predicts
+    grounding = True       # may build the grounding head (subclasses whose recipes keep their paper's objectives: False)
 
     def __init__(self,
                  cfg: ModelConfig | Preset,   # model shapes, encoder, text_init, loss_weights (a Preset is kept for save_pretrained)
@@ -113,6 +116,8 @@ class PixelVLP(nn.Module):
         self.mlm_head = MLMHead(d, cfg.vocab_size)
         for m in (self.itc_image_proj, self.itc_text_proj, self.itm_head, self.mlm_head.dense):
             nn.init.normal_(m.weight, std=0.02); nn.init.zeros_(m.bias)
+        use_ground = self.grounding and float(cfg.loss_weights.get("ground", 0.0)) > 0
+        self.ground_head = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, 2)) if use_ground else None   # token -> centre
         self.minilm_init = pretrained and (cfg.text_init == "minilm" or (cfg.text_init == "auto" and minilm_compatible(cfg)))
         if self.minilm_init: load_minilm(self.fusion)
 
@@ -164,8 +169,18 @@ class PixelVLP(nn.Module):
 
     # ---- objectives --------------------------------------------------------------------------------------------
     def loss_weights(self) -> dict:
-        "Weight of each objective (missing = 0)."
-        return {k: float(self.cfg.loss_weights.get(k, 0.0)) for k in OBJECTIVES}
+        "Weight of each objective (missing = 0); `ground` only when the model has a grounding head."
+        names = OBJECTIVES + (AUX_OBJECTIVES if self.ground_head is not None else ())
+        return {k: float(self.cfg.loss_weights.get(k, 0.0)) for k in names}
+
+    def ground_loss(self, h: Tensor, ground_pos: Tensor, ground_xy: Tensor, skip: Tensor | None = None) -> Tensor:
+        "L1 between named objects' centres (B, k, 2) and the head's sigmoid at their phrases' last tokens `ground_pos` (B, k) of h (B, T, d)."
+        pos = ground_pos.to(h.device)
+        sel = (pos >= 0) & (pos < h.shape[1])                                                   # (B, k) named objects
+        if skip is not None: sel = sel & ~skip.gather(1, pos.clamp(0, h.shape[1] - 1))        # a masked token is MLM's to guess
+        if not sel.any(): return h.sum() * 0.0
+        b = torch.arange(len(pos), device=h.device)[:, None].expand_as(pos)[sel]             # (K,)
+        return F.l1_loss(self.ground_head(h[b, pos[sel]]).sigmoid(), ground_xy.to(h.device)[sel])
 
     def itm_loss(self, img: Tensor, ids: Tensor, mask: Tensor, sim: Tensor, same: Tensor, foils: tuple | None = None) -> dict:
         "ITM on B positives + B hard negatives (text swapped for the first half, image for the second); with foils, the first half's text negatives are the images' own foils."
@@ -185,17 +200,18 @@ class PixelVLP(nn.Module):
         out.update(loss_itm=F.cross_entropy(logits, labels), acc_itm=hit.float().mean().detach())
         return out
 
-    def mlm_loss(self, img: Tensor, ids: Tensor, mask: Tensor) -> dict:
-        "MLM on the text positions of a fused pass with masked text; logits only at masked positions."
+    def mlm_loss(self, img: Tensor, ids: Tensor, mask: Tensor, ground: tuple | None = None) -> dict:
+        "MLM on the text positions of a fused pass with masked text; logits only at masked positions. With `ground`, grounding on the same pass."
         masked, labels = mask_tokens(ids, mask, self.tokenizer, self.mlm_prob)   # global RNG
         h = self.fusion(masked, mask, img, n_out=ids.shape[1])                   # (B, T, d) text positions only
         sel = labels != -100                                                     # (B, T)
+        out = {"loss_ground": self.ground_loss(h, *ground, skip=sel)} if ground is not None else {}
         if not sel.any():                                                        # nothing masked: a zero that keeps the graph
             z = h.sum() * 0.0
-            return {"loss_mlm": z, "acc_mlm": z.detach()}
+            return {**out, "loss_mlm": z, "acc_mlm": z.detach()}
         logits = self.mlm_head(h[sel], self.fusion.word_embeddings.weight)      # (K, V)
         tgt = labels[sel]
-        return {"loss_mlm": F.cross_entropy(logits, tgt), "acc_mlm": (logits.argmax(-1) == tgt).float().mean().detach()}
+        return {**out, "loss_mlm": F.cross_entropy(logits, tgt), "acc_mlm": (logits.argmax(-1) == tgt).float().mean().detach()}
 
     def itm_extras(self, batch: dict) -> dict:
         "What `vl_losses` takes from a batch besides the caption: `caption_true`, and the foils when `cfg.itm_foils` and the batch has them."
@@ -203,7 +219,8 @@ class PixelVLP(nn.Module):
         foils = tuple(batch[k] for k in ("foil_input_ids", "foil_attention_mask", "foil_valid")) if use else None
         return dict(caption_true=batch.get("caption_true"), foils=foils)
 
-    def vl_losses(self, img: Tensor, ids: Tensor, mask: Tensor, caption_true: Tensor | None = None, foils: tuple | None = None) -> dict:
+    def vl_losses(self, img: Tensor, ids: Tensor, mask: Tensor, caption_true: Tensor | None = None, foils: tuple | None = None,
+                  ground: tuple | None = None) -> dict:
         "The enabled objectives' losses and accuracies, given the visual tokens (B, 1+N, d)."
         w, out = self.loss_weights(), {}
         same = (ids[:, None] == ids[None]).all(-1)                               # (B, B) identical captions
@@ -216,19 +233,22 @@ class PixelVLP(nn.Module):
         if w["itm"] > 0:
             if sim is None: sim = torch.zeros(len(ids), len(ids), device=ids.device)      # no ITC: uniform negatives
             out.update(self.itm_loss(img, ids, mask, sim, same, foils))
-        if w["mlm"] > 0: out.update(self.mlm_loss(img, ids, mask))
+        ground = ground if w.get("ground", 0) > 0 else None                      # (ground_pos, ground_xy) or None
+        if w["mlm"] > 0: out.update(self.mlm_loss(img, ids, mask, ground))
+        elif ground is not None: out["loss_ground"] = self.ground_loss(self.fusion(ids, mask, img, n_out=ids.shape[1]), *ground)
         return out
 
     def forward(self, batch: dict) -> dict:
-        "Named losses `loss_itc/itm/mlm`, weighted total `loss`, `acc_itm`, `acc_mlm`, `temperature`."
+        "Named losses `loss_itc/itm/mlm` (and `loss_ground`), weighted total `loss`, `acc_itm`, `acc_mlm`, `temperature`."
         for k in ("images", "input_ids", "attention_mask"):
             if k not in batch: raise ValueError(f"batch has no '{k}' (keys: {sorted(batch)}): build it with vlp_edu.data.collate_pretrain")
         w = self.loss_weights()
         if not any(w.values()): raise ValueError(f"every loss weight is 0 in {self.cfg.loss_weights}: nothing to train")
         ids, mask = trim_padding(batch["input_ids"], batch["attention_mask"])             # (B, T') T' <= T
         img = self.encode_image(batch["images"])                                         # (B, 1+N, d)
-        out = self.vl_losses(img, ids, mask, **self.itm_extras(batch))
-        out["loss"] = sum(w[k] * out[f"loss_{k}"] for k in OBJECTIVES if f"loss_{k}" in out)
+        ground = (batch["ground_pos"], batch["ground_xy"]) if "ground_pos" in batch else None
+        out = self.vl_losses(img, ids, mask, ground=ground, **self.itm_extras(batch))
+        out["loss"] = sum(w[k] * out[f"loss_{k}"] for k in w if f"loss_{k}" in out)
         out["temperature"] = self.temperature.detach()
         return out
 

@@ -527,6 +527,7 @@ def _teacher_for(cfg, preset) -> TeacherConfig:
 
 class RegionVLP(PixelVLP):
     "UNITER-style region-feature VLP: teacher regions -> `RegionEncoder` -> PixelVLP's fusion and ITC/ITM/MLM heads."
+    grounding = False    # the region baseline keeps Paper 1's objectives
     def __init__(self, cfg: ModelConfig | Preset,     # as PixelVLP (the fusion and heads are identical)
                  teacher: RegionTeacher | None = None,  # the detector; None: an untrained one (weights come from a checkpoint)
                  pretrained: bool = True,              # MiniLM init of the fusion where the shapes allow (PixelVLP's rule)

@@ -114,6 +114,7 @@ def _heads_optional(module, incompatible):
 
 class VisualLossVLP(PixelVLP):
     "PixelVLP + semantic visual losses: its patch tokens, RoIAligned over teacher boxes, predict the teacher's regions."
+    grounding = False    # Paper 1's recipe keeps the paper's objectives (no grounding head)
     def __init__(self, cfg: ModelConfig | Preset,        # as PixelVLP; loss_weights may hold region_feat/region_cls/region_attr
                  pretrained: bool = True,               # PixelVLP's MiniLM / ImageNet init
                  heads: dict | None = None,             # loss name -> head (forward(h), loss(h, targets)); default the three
