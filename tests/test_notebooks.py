@@ -7,6 +7,12 @@ NBS = Path(__file__).resolve().parent.parent / "nbs"
 COMPONENT = sorted(p for p in NBS.glob("[01][0-9]_*.ipynb"))
 TRAINING = sorted(p for p in NBS.glob("2[0-9]_*.ipynb"))
 
+@pytest.fixture(autouse=True)
+def _kernel_tmpdir(tmp_path, monkeypatch):
+    "The kernel's temp directory lies inside the test's own folder, which pytest removes when the test passes."
+    (tmp_path / "kernel_tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "kernel_tmp"))
+
 def _run(nb: Path, tmp_path: Path, **params):
     tmp_path.mkdir(parents=True, exist_ok=True)
     out = tmp_path / nb.name
