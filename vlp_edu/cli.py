@@ -54,12 +54,13 @@ def pretrain_datasets(preset: Preset, data=None):
 
 def pretrain_vilt(preset: Preset, out_dir, data=None, device: str = "auto", progress: bool = True, eval_every: int = 0,
                   callbacks=(), resume: bool = False):
-    "ViLT-style recipe: pixels → patches → single-stream fusion; MLM + ITM (hard negatives; foils with `model.itm_foils`) + ITC."
+    "ViLT-style recipe: pixels → patches → single-stream fusion; MLM + ITM (hard negatives; foils with `model.itm_foils`) + ITC (binding foils with `model.itc_foils`)."
     seed_everything(preset.train.seed)
     train_ds, val_ds = pretrain_datasets(preset, data)
     model = PixelVLP(preset)
     tok = get_tokenizer(); L = preset.model.max_text_len
-    collate = lambda items: collate_pretrain(items, tok, L, foils=preset.model.itm_foils)      # foils only when the model uses them
+    collate = lambda items: collate_pretrain(items, tok, L, foils=preset.model.itm_foils,      # foils only when the model uses them
+                                             itc_negatives=preset.model.itc_foils)
     n_ret = min(len(val_ds), 200)
     ret_eval = lambda m: {k: v for k, v in evaluate_retrieval(m, *retrieval_captions(val_ds, n_ret), k_rerank=0).items()
                           if k in ("itc_i2t_r1", "itc_t2i_r1")}

@@ -35,6 +35,7 @@ class ModelConfig:
     stem: str = "patch"       # ViT stem: "patch" (one P x P linear projection, ViLT), "conv" (stride-2 3x3 convs, Xiao et al. 2021) or "mobilenet" (ImageNet MobileNetV2 blocks up to stride P: ViT-hybrid)
     loss_weights: dict = field(default_factory=lambda: {"mlm": 1.0, "itm": 1.0, "itc": 1.0})
     itm_foils: bool = False   # ITM's text negatives include foils (a caption with one fact changed; 01_data, 05_objectives) when the batch has them
+    itc_foils: bool = False   # ITC also contrasts each image with its own binding foil (two words swapped; 01_data, 05_objectives) when the batch has them
 
     @property
     def n_patches(self): return (self.image_size // self.patch_size) ** 2
@@ -123,7 +124,7 @@ def tiny() -> Preset:
 def small() -> Preset:
     "CPU-laptop preset: about 30 minutes on 2 cores (pretraining + VQA), good ShapesWorld results; ImageNet MobileNetV2 stem."
     return Preset("small", ModelConfig(image_size=64, patch_size=8, d_model=192, n_heads=6, d_ff=768, vis_layers=2, n_layers=3,
-                                       max_text_len=24, text_init="random", stem="mobilenet", itm_foils=True,
+                                       max_text_len=24, text_init="random", stem="mobilenet", itm_foils=True, itc_foils=True,
                                        loss_weights={"mlm": 1.0, "itm": 1.0, "itc": 1.0, "ground": 5.0}),   # + grounding (05_objectives)
                   DataConfig(image_size=64, max_objects=3, n_train=50000, n_val=1000),
                   TrainConfig(steps=800, batch_size=32, lr=5e-4, log_every=20))

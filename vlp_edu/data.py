@@ -20,10 +20,11 @@ from fastcore.script import call_parse
 # %% auto #0
 __all__ = ['SHAPES', 'COLOURS', 'SIZES', 'COLOUR_RGB', 'BACKGROUND', 'MARGIN', 'RELATIONS', 'OPPOSITE', 'NUMBER_WORDS', 'QTYPES',
            'MOTIONS', 'radius', 'Obj', 'Scene', 'draw_obj', 'render', 'sample_scene', 'relation', 'noun_phrase',
-           'join_and', 'make_captions', 'check_caption', 'foil_caption', 'make_qa', 'Clip', 'sample_clip',
-           'render_clip', 'clip_captions', 'image_to_tensor', 'scene_targets', 'ShapesWorld', 'ShapesWorldClips',
-           'write_shapesworld', 'to_rgb', 'load_image', 'CocoDataset', 'VQAJsonl', 'vlp_data', 'named_objects',
-           'grounding_targets', 'phrase_positions', 'collate_pretrain', 'collate_vqa', 'build_answer_vocab']
+           'join_and', 'make_captions', 'check_caption', 'foil_caption', 'binding_foil', 'make_qa', 'Clip',
+           'sample_clip', 'render_clip', 'clip_captions', 'image_to_tensor', 'scene_targets', 'ShapesWorld',
+           'ShapesWorldClips', 'write_shapesworld', 'to_rgb', 'load_image', 'CocoDataset', 'VQAJsonl', 'vlp_data',
+           'named_objects', 'grounding_targets', 'phrase_positions', 'collate_pretrain', 'collate_vqa',
+           'build_answer_vocab']
 
 # %% ../nbs/01_data.ipynb #6a9b28df
 SHAPES = ["circle", "square", "triangle", "diamond"]        # detection classes 0..3
@@ -204,6 +205,7 @@ def check_caption(scene, cap):
     return objs is not None and (len(objs) == 1 or len({id(o) for o in objs}) == len(scene.objects) == len(objs))
 
 # %% ../nbs/01_data.ipynb #f0118a02
+import itertools
 _RELATION_RE = re.compile(r"\b(left of|right of|above|below)\b")
 _ATTR_POOLS = (COLOURS, SHAPES, SIZES)
 
@@ -222,6 +224,20 @@ def foil_caption(scene: Scene,       # the scene the caption is true of
     for g in groups[first:] + groups[:first]:
         for j in torch.randperm(len(g)).tolist():
             if not check_caption(scene, g[j]): return g[j]
+    return None
+
+def binding_foil(scene: Scene,       # the scene the caption is true of
+                 caption: str,       # a caption in ShapesWorld's grammar
+                ) -> str | None:
+    "`caption` with two different words of one kind swapped (colours, sizes or shapes) so that it is false of `scene`; None if no swap does."
+    words = caption.split(" "); cands = []
+    for pool in (COLOURS, SIZES, SHAPES):
+        pos = [i for i, w in enumerate(words) if w in pool]                                # where this kind's words sit
+        for a, b in itertools.combinations(pos, 2):
+            if words[a] != words[b]:
+                w = list(words); w[a], w[b] = w[b], w[a]; cands.append(" ".join(w))    # same words, bound to other objects
+    for j in torch.randperm(len(cands)).tolist():
+        if not check_caption(scene, cands[j]): return cands[j]
     return None
 
 
@@ -658,8 +674,9 @@ def collate_pretrain(items: list[dict],  # dataset items with image and captions
                      tokenizer,          # from `vlp_edu.text.get_tokenizer()`
                      max_len: int = 24,  # T: text tokens including [CLS]/[SEP]
                      foils: bool = False, # with scenes: also a foil of each caption (`foil_caption`) for ITM (draws from the global RNG)
+                     itc_negatives: bool = False,  # with scenes: also each caption's binding foil (else its foil) for ITC (global RNG)
                     ) -> dict:
-    "Batch for image-text pretraining: images, one tokenized caption per image, detection targets; with scenes, grounding targets, `caption_true` and foils."
+    "Batch for image-text pretraining: images, one tokenized caption per image, detection targets; with scenes, grounding targets, `caption_true`, foils and ITC negatives."
     from vlp_edu.text import tokenize
     caps = _pick(items, "captions", "pretraining needs captions (give CocoDataset a captions_json)")
     ids, mask = tokenize(tokenizer, caps, max_len)                                        # (B, T), (B, T)
@@ -668,10 +685,15 @@ def collate_pretrain(items: list[dict],  # dataset items with image and captions
     if all("scene" in it for it in items):   # (B_img, B_txt): caption j is also true of image i (not a negative for ITM)
         out.update(grounding_targets(caps, [it["scene"] for it in items], tokenizer, max_len))   # no random numbers drawn
         out["caption_true"] = torch.tensor([[check_caption(it["scene"], c) for c in caps] for it in items])
-        if foils:                            # foil i is false of image i; a caption without a foil keeps its text, foil_valid False
+        if foils or itc_negatives:           # foil i is false of image i; a caption without a foil keeps its text, foil_valid False
             fo = [foil_caption(it["scene"], c) for it, c in zip(items, caps)]
+        if foils:
             out["foil_input_ids"], out["foil_attention_mask"] = tokenize(tokenizer, [f or c for f, c in zip(fo, caps)], max_len)  # (B, T)
             out["foil_valid"], out["foils"] = torch.tensor([f is not None for f in fo]), fo                                      # (B,)
+        if itc_negatives:                    # binding foil i (two words swapped), else foil i: false of image i
+            ng = [binding_foil(it["scene"], c) or f for it, c, f in zip(items, caps, fo)]
+            out["neg_input_ids"], out["neg_attention_mask"] = tokenize(tokenizer, [n or c for n, c in zip(ng, caps)], max_len)    # (B, T)
+            out["neg_valid"], out["negatives"] = torch.tensor([n is not None for n in ng]), ng                                 # (B,)
     return out
 
 def collate_vqa(items: list[dict],       # dataset items with image and qa

@@ -26,11 +26,19 @@ __all__ = ['OBJECTIVES', 'AUX_OBJECTIVES', 'itc_loss', 'sample_hard_negatives', 
 def itc_loss(img_emb: Tensor,        # L2-normalised image embeddings (B, D)
              txt_emb: Tensor,        # L2-normalised text embeddings (B, D); row i is image i's caption
              temp: Tensor | float,   # temperature tau
+             neg_emb: Tensor | None = None,    # L2-normalised embeddings (B, D) of each image's own false caption (hard negatives)
+             neg_valid: Tensor | None = None,  # (B,) False where image i has no false caption
             ) -> Tensor:
-    "Symmetric InfoNCE: mean of the image->text and text->image cross-entropies, true pairs on the diagonal."
+    "Symmetric InfoNCE: mean of the image->text and text->image cross-entropies, true pairs on the diagonal; `neg_emb` adds one candidate to each image's row."
     logits = img_emb @ txt_emb.T / temp                                          # (B, B) image i vs text j
     y = torch.arange(len(logits), device=logits.device)
-    return (F.cross_entropy(logits, y) + F.cross_entropy(logits.T, y)) / 2
+    i2t = logits
+    if neg_emb is not None:
+        own = (img_emb * neg_emb).sum(-1) / temp                                 # (B,) image i vs its own false caption
+        if neg_valid is not None: own = own.masked_fill(~neg_valid.to(own.device).bool(), float("-inf"))
+        i2t = torch.cat([logits, own[:, None]], 1)                               # (B, B+1)
+    return (F.cross_entropy(i2t, y) + F.cross_entropy(logits.T, y)) / 2
+
 
 # %% ../nbs/05_objectives.ipynb #8391e3b6
 def sample_hard_negatives(sim: Tensor,       # (R, C) similarity logits of R queries against C candidates
@@ -214,13 +222,15 @@ class PixelVLP(nn.Module):
         return {**out, "loss_mlm": F.cross_entropy(logits, tgt), "acc_mlm": (logits.argmax(-1) == tgt).float().mean().detach()}
 
     def itm_extras(self, batch: dict) -> dict:
-        "What `vl_losses` takes from a batch besides the caption: `caption_true`, and the foils when `cfg.itm_foils` and the batch has them."
+        "What `vl_losses` takes from a batch besides the caption: `caption_true`, the foils when `cfg.itm_foils` and the ITC negatives when `cfg.itc_foils` (if the batch has them)."
         use = self.cfg.itm_foils and "foil_input_ids" in batch
         foils = tuple(batch[k] for k in ("foil_input_ids", "foil_attention_mask", "foil_valid")) if use else None
-        return dict(caption_true=batch.get("caption_true"), foils=foils)
+        use = self.cfg.itc_foils and "neg_input_ids" in batch
+        negs = tuple(batch[k] for k in ("neg_input_ids", "neg_attention_mask", "neg_valid")) if use else None
+        return dict(caption_true=batch.get("caption_true"), foils=foils, itc_negs=negs)
 
     def vl_losses(self, img: Tensor, ids: Tensor, mask: Tensor, caption_true: Tensor | None = None, foils: tuple | None = None,
-                  ground: tuple | None = None) -> dict:
+                  ground: tuple | None = None, itc_negs: tuple | None = None) -> dict:
         "The enabled objectives' losses and accuracies, given the visual tokens (B, 1+N, d)."
         w, out = self.loss_weights(), {}
         same = (ids[:, None] == ids[None]).all(-1)                               # (B, B) identical captions
@@ -228,7 +238,8 @@ class PixelVLP(nn.Module):
         sim = None
         if w["itc"] > 0:
             img_e, txt_e = self.itc_image(image_tokens=img), self.itc_text(ids, mask)     # (B, D) each
-            out["loss_itc"] = itc_loss(img_e, txt_e, self.temperature)
+            neg_e = self.itc_text(*trim_padding(*itc_negs[:2])) if itc_negs is not None else None   # (B, D) own false captions
+            out["loss_itc"] = itc_loss(img_e, txt_e, self.temperature, neg_e, itc_negs[2] if itc_negs is not None else None)
             sim = (img_e @ txt_e.T / self.temperature).detach()                          # (B, B)
         if w["itm"] > 0:
             if sim is None: sim = torch.zeros(len(ids), len(ids), device=ids.device)      # no ITC: uniform negatives
