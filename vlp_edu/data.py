@@ -613,12 +613,16 @@ def vlp_data(out: str = "data/shapesworld",  # output folder
 # %% ../nbs/01_data.ipynb #f2d0662d
 _PHRASE_RE = re.compile(r"\b(?:(small|large) )?(?:(red|green|blue|yellow|purple|cyan) )?(circle|square|triangle|diamond|object)\b")
 
+def _names_object(m) -> bool:
+    "A phrase match names an object unless it is a bare 'object(s)' ('one object', 'three objects')."
+    return not (m.group(3) == "object" and m.group(2) is None)
+
 def named_objects(text: str, scene: Scene) -> list:
     "(start, end, object) for each phrase '[size] [colour] shape|object' of `text` that names exactly one object of `scene`."
     out = []
     for m in _PHRASE_RE.finditer(text):
+        if not _names_object(m): continue
         size, colour, shape = m.groups()
-        if shape == "object" and colour is None: continue                       # "one object", "objects": no object named
         objs = [o for o in scene.objects if (colour is None or o.colour == colour) and (shape == "object" or o.shape == shape)
                 and (size is None or o.size == size)]
         if len(objs) == 1: out.append((m.start(), m.end(), objs[0]))
@@ -634,20 +638,21 @@ def grounding_targets(texts: list[str],   # B captions or questions
                       tokenizer,           # `vlp_edu.text.get_tokenizer()` (a fast tokenizer: character offsets)
                       max_len: int = 24,   # T, as in `tokenize`
                       k: int = 4,          # at most k named objects per text
+                      offsets: list | None = None,  # `_offsets(tokenizer, texts, max_len)` when the caller already has them
                      ) -> dict:
     "`ground_pos` (B, k): token ending each named object's phrase (-1: none); `ground_xy` (B, k, 2): its centre / image side."
     pos, xy = torch.full((len(texts), k), -1, dtype=torch.long), torch.zeros(len(texts), k, 2)
-    for b, (text, scene, (end_tok, _)) in enumerate(zip(texts, scenes, _offsets(tokenizer, texts, max_len))):
+    for b, (text, scene, (end_tok, _)) in enumerate(zip(texts, scenes, offsets or _offsets(tokenizer, texts, max_len))):
         named = [(o, end_tok[e]) for s, e, o in named_objects(text, scene) if e in end_tok][:k]   # a truncated phrase is skipped
         for j, (o, t) in enumerate(named):
             pos[b, j] = t; xy[b, j] = torch.tensor([o.cx, o.cy], dtype=torch.float) / scene.image_size
     return dict(ground_pos=pos, ground_xy=xy)
 
-def phrase_positions(texts: list[str], tokenizer, max_len: int = 24) -> torch.Tensor:
+def phrase_positions(texts: list[str], tokenizer, max_len: int = 24, offsets: list | None = None) -> torch.Tensor:
     "(B, 3) tokens ending the first two object phrases and starting the relation word; -1 where absent. Text only."
     out = torch.full((len(texts), 3), -1, dtype=torch.long)
-    for b, (text, (end_tok, start_tok)) in enumerate(zip(texts, _offsets(tokenizer, texts, max_len))):
-        ends = [end_tok[m.end()] for m in _PHRASE_RE.finditer(text) if m.end() in end_tok and not (m.group(3) == "object" and m.group(2) is None)]
+    for b, (text, (end_tok, start_tok)) in enumerate(zip(texts, offsets or _offsets(tokenizer, texts, max_len))):
+        ends = [end_tok[m.end()] for m in _PHRASE_RE.finditer(text) if m.end() in end_tok and _names_object(m)]
         for j, t in enumerate(ends[:2]): out[b, j] = t
         m = _RELATION_RE.search(text)
         if m and m.start() in start_tok: out[b, 2] = start_tok[m.start()]
@@ -710,8 +715,8 @@ def collate_vqa(items: list[dict],       # dataset items with image and qa
     out = dict(images=_stack_images(items), input_ids=ids, attention_mask=mask,
                answer_label=torch.tensor([answer_to_id.get(q["answer"], -100) for q in qa], dtype=torch.long),  # (B,)
                questions=qs, answers=[q["answer"] for q in qa], qtypes=[q.get("qtype", "other") for q in qa],
-               phrase_pos=phrase_positions(qs, tokenizer, max_len))                      # (B, 3)
-    if all("scene" in it for it in items): out.update(grounding_targets(qs, [it["scene"] for it in items], tokenizer, max_len))
+               phrase_pos=phrase_positions(qs, tokenizer, max_len, offs := _offsets(tokenizer, qs, max_len)))   # (B, 3); offsets once
+    if all("scene" in it for it in items): out.update(grounding_targets(qs, [it["scene"] for it in items], tokenizer, max_len, offsets=offs))
     return out
 
 def build_answer_vocab(*sources) -> dict:

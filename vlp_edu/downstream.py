@@ -86,7 +86,8 @@ class VQAModel(nn.Module):
         tok = get_tokenizer()
         ids, mask = tokenize(tok, questions, self.vlp.cfg.max_text_len)
         dev = next(self.parameters()).device
-        p = self.logits(images.to(dev), ids.to(dev), mask.to(dev)).softmax(-1)
+        pp = phrase_positions(questions, tok, self.vlp.cfg.max_text_len) if self.read_phrases else None   # parsed from the text, not the ids
+        p = self.logits(images.to(dev), ids.to(dev), mask.to(dev), phrase_pos=pp).softmax(-1)
         v, i = p.topk(min(topk, p.shape[-1]), -1)
         return [[(self.id_to_answer[int(a)], float(s)) for a, s in zip(ii, vv)] for ii, vv in zip(i, v)]
 
@@ -133,9 +134,10 @@ def evaluate_vqa(model: VQAModel, ds, batch_size: int = 128, device=None, progre
     for items in tqdm(dl, disable=not progress, desc="vqa eval"):
         qas = [it["qa"][0] for it in items]
         images = torch.stack([it["image"] for it in items]).to(dev)
-        ids, mask = tokenize(tok, [q["question"] for q in qas], L)
+        qs = [q["question"] for q in qas]; ids, mask = tokenize(tok, qs, L)
+        pp = phrase_positions(qs, tok, L) if model.read_phrases else None               # parsed from the text, not the ids
         regions = _stack_regions(items, dev)
-        pred = model.logits(images, ids.to(dev), mask.to(dev), regions).argmax(-1).tolist()
+        pred = model.logits(images, ids.to(dev), mask.to(dev), regions, pp).argmax(-1).tolist()
         for q, p in zip(qas, pred):
             ok = model.id_to_answer[p] == q["answer"]
             for t in ("overall", q.get("qtype", "all")):
