@@ -22,7 +22,7 @@ from .region import (RegionTeacher, get_teacher, pad_regions, region_cache_for, 
 # %% auto #0
 __all__ = ['VISUAL_LOSSES', 'HEAD_DEFAULTS', 'VISUAL_LOSS_WEIGHTS', 'visual_grid', 'roi_pool', 'feature_loss', 'kl_loss',
            'head_mlp', 'RegionFeatureHead', 'RegionClassHead', 'RegionAttributeHead', 'default_visual_heads',
-           'VisualLossVLP', 'pretrain_recipe']
+           'VisualLossVLP', 'object_tokens', 'linear_probe', 'object_probe', 'pretrain_recipe']
 
 # %% ../nbs/08_visual_losses.ipynb #bbbe596b
 def visual_grid(tokens: Tensor,       # (B, 1+h*w, d) visual tokens, [CLS] first (ViT patches or CNN cells, row-major)
@@ -217,6 +217,51 @@ class VisualLossVLP(PixelVLP):
         model.load_state_dict(base.state_dict())
         if (Path(path) / "visual_heads.safetensors").is_file(): model.to(device).load_heads(path)
         return model.to(device).eval()
+
+# %% ../nbs/08_visual_losses.ipynb #bfaf4edb
+@torch.no_grad()
+def object_tokens(vlp: PixelVLP, ds,            # a pixel model; a dataset whose items carry `image`, `boxes`, `labels`, `colours`, `sizes`
+                  n: int | None = None,        # the first n images (None: all)
+                  roi_output: int = 2,         # RoIAlign bins per side, as the heads read them (1: the mean of the tokens over the box)
+                  batch_size: int = 64) -> tuple[Tensor, dict]:
+    "The model's visual tokens RoIAligned over every ground-truth object box: (n_obj, d*r*r), and the objects' shape, colour, size ids."
+    vlp.eval(); dev = next(vlp.parameters()).device
+    n = len(ds) if n is None else min(n, len(ds))
+    feats, labels = [], {"shape": [], "colour": [], "size": []}
+    for s in range(0, n, batch_size):
+        items = [ds[i] for i in range(s, min(s + batch_size, n))]
+        images = torch.stack([it["image"] for it in items]).to(dev)                              # (b, 3, H, W)
+        H, W = images.shape[-2:]
+        grid = visual_grid(vlp.encode_image(images), vlp.encoder.grid_shape(H, W))                # (b, d, h, w)
+        boxes = torch.cat([it["boxes"] for it in items]).to(dev)                                  # (m, 4) px
+        bi = torch.cat([torch.full((len(it["boxes"]),), k) for k, it in enumerate(items)]).to(dev)
+        feats.append(roi_pool(grid, boxes, bi, grid.shape[-1] / W, roi_output).float().cpu())    # (m, d*r*r)
+        for key, field in (("shape", "labels"), ("colour", "colours"), ("size", "sizes")): labels[key] += [it[field] for it in items]
+    return torch.cat(feats), {k: torch.cat(v) for k, v in labels.items()}
+
+def linear_probe(x_train: Tensor, y_train: Tensor,   # (n, D) features, (n,) class ids
+                 x_test: Tensor, y_test: Tensor,
+                 weight_decay: float = 1e-3, steps: int = 100) -> float:
+    "Test accuracy of a multinomial logistic regression (L-BFGS, features standardised on the training set)."
+    mu, sd = x_train.mean(0), x_train.std(0) + 1e-6
+    xa, xb = (x_train - mu) / sd, (x_test - mu) / sd
+    C = int(max(y_train.max(), y_test.max())) + 1
+    lin = nn.Linear(xa.shape[1], C).double()
+    opt = torch.optim.LBFGS(lin.parameters(), lr=1, max_iter=steps, line_search_fn="strong_wolfe")
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(lin(xa.double()), y_train) + weight_decay * lin.weight.pow(2).sum()
+        loss.backward(); return loss
+    with torch.enable_grad(): opt.step(closure)
+    with torch.no_grad(): return (lin(xb.double()).argmax(-1) == y_test).float().mean().item()
+
+def object_probe(vlp: PixelVLP, train_ds, test_ds,   # probe-fitting images, held-out images (items with boxes and labels)
+                 n_train: int = 300, n_test: int = 200, roi_output: int = 2, **probe_kw) -> dict:
+    "What the visual tokens tell of each object: held-out accuracy of a linear probe for its shape, colour and size."
+    xa, ya = object_tokens(vlp, train_ds, n_train, roi_output)
+    xb, yb = object_tokens(vlp, test_ds, n_test, roi_output)
+    return {f"probe_{k}": linear_probe(xa, ya[k], xb, yb[k], **probe_kw) for k in ya} | {"probe_objects": len(xb)}
+
 
 # %% ../nbs/08_visual_losses.ipynb #b24983ca
 VISUAL_LOSS_WEIGHTS = {"region_feat": 1.0, "region_cls": 1.0, "region_attr": 1.0}
