@@ -269,6 +269,8 @@ class PixelVLP(nn.Module):
         path = Path(path); path.mkdir(parents=True, exist_ok=True)
         p = preset or self.preset or Preset("custom", self.cfg, DataConfig(image_size=self.cfg.image_size), TrainConfig())
         if p.model != self.cfg: raise ValueError("the preset's model config differs from this model's")
+        if self.ground_head is None and float(p.model.loss_weights.get("ground", 0.0)) > 0:   # e.g. Paper 1's recipes on `small`
+            p = p.replace(**{"model.loss_weights": {k: v for k, v in p.model.loss_weights.items() if k != "ground"}})   # the config builds the model saved
         p.save(path / "config.json")
         save_model(self, str(path / "model.safetensors"))
 
