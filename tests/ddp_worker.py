@@ -42,3 +42,6 @@ if __name__ == "__main__":
            "max_weight_diff": float((gathered - gathered[0]).abs().max()), "seen": seen[:8],
            "losses": [h["loss"] for h in learn.history]}
     (out / f"rank{a.process_index}.json").write_text(json.dumps(res))
+    a.wait_for_everyone()
+    if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()   # a clean gloo shutdown: without it a rank
+                                                                                        # can abort at exit ("terminate called without an active exception")
