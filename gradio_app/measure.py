@@ -1,8 +1,10 @@
 """Latency of every api_name of the app (median of N sequential calls over loopback) and the time to answer 20 concurrent
 requests. Usage: `python gradio_app/measure.py [ROOT] [--n 20]`; the last stdout line is JSON."""
 from __future__ import annotations
-import argparse, json, os, socket, statistics, sys, time
-from pathlib import Path
+import argparse, json, os, socket, statistics, time
+import torch
+from gradio_client import Client, handle_file
+from vlp_edu.demo import build_demo, EXAMPLES
 
 def main():
     ap = argparse.ArgumentParser()
@@ -10,10 +12,6 @@ def main():
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--concurrent", type=int, default=20)
     a = ap.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import torch
-    from app import build_demo, EXAMPLES
-    from gradio_client import Client, handle_file
     with socket.socket() as s: s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
     demo = build_demo(a.root)
     demo.queue(default_concurrency_limit=4).launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)

@@ -5,34 +5,37 @@ bad inputs get a clear gr.Error and the server stays up, 20 concurrent requests 
 The checkpoints are untrained models of the tiny presets written with save_pretrained (seconds, no training): these tests
 check the app's plumbing, not the models. Set VLP_DEMO_ROOT to a trained demo folder to run them on real checkpoints,
 and VLP_SCREENSHOTS to a folder to keep the browser's screenshots (default: pytest's tmp folder)."""
-import os, random, re, socket, sys, time
+import os, random, re, socket, time
 from pathlib import Path
 import numpy as np
 import pytest
 import torch
 from PIL import Image
+from gradio_client import Client, handle_file
+from vlp_edu.core import tiny
+from vlp_edu.data import render, sample_scene
+from vlp_edu.pixel_vlp import PixelVLP
+from vlp_edu.downstream import VQAModel
+from vlp_edu.teacher import RegionTeacher, teacher_config
+from vlp_edu.region_vlp import RegionVLP
+from vlp_edu.e2evlp import E2EVLP, e2evlp_preset, e2evlp_options
+from vlp_edu.simvlg import SimVLG, SimVLGConfig, load_frozen_llm
+from vlp_edu.demo import build_demo
 
-REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 ANSWERS = ["red", "green", "blue", "yellow", "purple", "cyan", "circle", "square", "triangle", "diamond",
            "yes", "no", "1", "2", "3", "small", "large"]
 
 def make_untrained_root(root: Path) -> Path:
     "Every checkpoint folder the app reads, as untrained tiny models (the app's contract, not its quality)."
-    from vlp_edu.core import tiny
-    from vlp_edu.objectives import PixelVLP
-    from vlp_edu.downstream import VQAModel
     torch.manual_seed(0)
     p, answers = tiny(), {a: i for i, a in enumerate(ANSWERS)}
     vlp = PixelVLP(p, pretrained=False); vlp.save_pretrained(root / "pretrain")
     VQAModel(vlp, answers).save_pretrained(root / "vqa")
-    from vlp_edu.region import RegionVLP, RegionTeacher, teacher_config
     rv = RegionVLP(p, teacher=RegionTeacher(teacher_config(p), pretrained=False), pretrained=False)
     rv.save_pretrained(root / "region"); VQAModel(rv, answers).save_pretrained(root / "region-vqa")
-    from vlp_edu.e2evlp import E2EVLP, e2evlp_preset, e2evlp_options
     pe = e2evlp_preset("tiny")
     E2EVLP(pe, pretrained=False, **e2evlp_options(pe)).save_pretrained(root / "e2evlp")
-    from vlp_edu.simvlg import SimVLG, SimVLGConfig, load_frozen_llm
     cfg = SimVLGConfig.preset("tiny")
     llm = load_frozen_llm(cfg.llm_layers)
     SimVLG(cfg, *llm).save_pretrained(root / "simvlg")
@@ -41,8 +44,6 @@ def make_untrained_root(root: Path) -> Path:
 
 def serve(root):
     "Launch build_demo(root) on a free loopback port with the queue `vlp-demo` uses; returns (demo, url)."
-    sys.path.insert(0, str(REPO / "gradio_app"))
-    from app import build_demo
     with socket.socket() as s: s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
     demo = build_demo(root)
     demo.queue(default_concurrency_limit=4).launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
@@ -57,25 +58,21 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(server):
-    from gradio_client import Client
     return Client(server, verbose=False)
 
 @pytest.fixture(scope="module")
 def empty_client(tmp_path_factory):
     "The app over a folder with no checkpoint at all."
-    from gradio_client import Client
     demo, url = serve(tmp_path_factory.mktemp("empty"))
     yield Client(url, verbose=False)
     demo.close()
 
 @pytest.fixture(scope="module")
 def image_file(tmp_path_factory):
-    from vlp_edu.data import render, sample_scene
     f = tmp_path_factory.mktemp("img") / "scene.png"; render(sample_scene(random.Random(0), 128, 3)).save(f)
     return f
 
 def img(f):
-    from gradio_client import handle_file
     return handle_file(str(f))
 
 # ---- every api_name ---------------------------------------------------------------------------------------------
@@ -166,7 +163,6 @@ def _bad_files(d: Path) -> dict:
     return out
 
 def render_scene(f):
-    from vlp_edu.data import render, sample_scene
     render(sample_scene(random.Random(1), 96, 3)).save(f)
 
 def test_bad_files_get_clear_errors(client, tmp_path, image_file):

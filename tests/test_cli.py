@@ -52,9 +52,8 @@ def test_clear_errors(data_dir, tmp_path):
 
 def test_demo_recipes_match_the_app():
     "`vlp-demo --all` trains exactly the checkpoints the app's tabs read, with the commands the app tells users to run."
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "gradio_app"))
-    from app import MAKE
-    from vlp_edu.cli import DEMO_RECIPES, RECIPES
+    from vlp_edu.demo import MAKE, DEMO_RECIPES
+    from vlp_edu.recipes import RECIPES
     assert set(DEMO_RECIPES) | {"pretrain", "vqa"} == set(MAKE) - {"teacher"}
     for name, recipe in DEMO_RECIPES.items():
         if recipe == "vqa": assert MAKE[name].startswith(f"vlp-finetune vqa --init {{root}}/{name.removesuffix('-vqa')} ")

@@ -1,9 +1,10 @@
-"The vlp-data console script, run in a subprocess (with another PYTHONHASHSEED: items must not depend on it)."
+"The vlp-data console script, run in a subprocess (with another PYTHONHASHSEED: items must not depend on it); from_config."
 import json, os, shutil, subprocess, sys
 from pathlib import Path
 
-import torch
-from vlp_edu.data import CocoDataset, ShapesWorld, VQAJsonl
+import pytest, torch
+from vlp_edu.core import PRESETS
+from vlp_edu.data import CocoDataset, ShapesWorld, ShapesWorldClips, VQAJsonl
 
 
 def test_vlp_data_console_script(tmp_path):
@@ -23,3 +24,21 @@ def test_vlp_data_console_script(tmp_path):
     for i in range(5):
         assert torch.equal(coco[i]["image"], gen[i]["image"]) and torch.equal(coco[i]["boxes"], gen[i]["boxes"])
         assert coco[i]["captions"] == gen[i]["captions"] and vqa[i]["qa"] == gen[i]["qa"]
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_from_config_is_the_long_form(preset):
+    dc = PRESETS[preset]().data
+    for split, off in (("train", 0), ("train", 1), ("val", 0)):
+        n = dc.n_train if split == "train" else dc.n_val
+        long = ShapesWorld(n, seed=dc.seed + off, image_size=dc.image_size, max_objects=dc.max_objects, split=split)
+        short = ShapesWorld.from_config(dc, split, seed_offset=off)
+        assert repr(short) == repr(long) and (len(short), short.n_captions) == (len(long), long.n_captions)
+        assert short[0]["captions"] == long[0]["captions"]
+        long = ShapesWorldClips(n, seed=dc.seed + off, image_size=dc.image_size, clip_len=dc.clip_len,
+                                max_objects=dc.max_objects, split=split)
+        short = ShapesWorldClips.from_config(dc, split, seed_offset=off)
+        attrs = ("n", "seed", "image_size", "clip_len", "max_objects", "split", "n_captions")
+        assert [getattr(short, a) for a in attrs] == [getattr(long, a) for a in attrs]
+        assert short[0]["captions"] == long[0]["captions"]
+    assert len(ShapesWorld.from_config(dc, "val", n=3)) == 3                  # overrides win

@@ -1,13 +1,16 @@
 "Fast checks of vlp_edu.detection as exported (the notebook nbs/09_detection.ipynb has the full tests)."
 import itertools, math
 import torch
-from vlp_edu.detection import HungarianMatcher, SetCriterion, DETRDecoder, DecoderAttnRecorder, post_process, to_detr_targets
+from vlp_edu.detection import (HungarianMatcher, SetCriterion, DETRDecoder, DecoderAttnRecorder, post_process,
+                                to_detr_targets)
 
 
 def _target(n, g):
     return dict(labels=torch.randint(0, 4, (n,), generator=g),
-                boxes=torch.cat([0.2 + 0.6 * torch.rand(n, 2, generator=g), 0.05 + 0.3 * torch.rand(n, 2, generator=g)], -1),
-                attrs={"colour": torch.randint(0, 6, (n,), generator=g), "size": torch.randint(0, 2, (n,), generator=g)})
+                boxes=torch.cat([0.2 + 0.6 * torch.rand(n, 2, generator=g),
+                                 0.05 + 0.3 * torch.rand(n, 2, generator=g)], -1),
+                attrs={"colour": torch.randint(0, 6, (n,), generator=g),
+                       "size": torch.randint(0, 2, (n,), generator=g)})
 
 
 def test_matcher_is_optimal():
@@ -19,7 +22,8 @@ def test_matcher_is_optimal():
         tgts = [_target(n, g) for n in ns]
         for i, (pi, ti) in enumerate(m(out, tgts)):
             c = m.cost_matrix(out, tgts).split(ns, -1)[i][i]
-            best = min((sum(c[p[k], k].item() for k in range(ns[i])) for p in itertools.permutations(range(4), ns[i])), default=0.0)
+            best = min((sum(c[p[k], k].item() for k in range(ns[i])) for p in itertools.permutations(range(4), ns[i])),
+                       default=0.0)
             assert pi.dtype == torch.int64 and math.isclose(c[pi, ti].sum().item(), best, abs_tol=1e-5)
 
 
@@ -33,8 +37,8 @@ def test_decoder_criterion_and_post_process():
     with DecoderAttnRecorder(dec) as rec:
         dec(mem, pad)
     assert len(rec.attentions) == 2 and (rec.attentions[0][0, ..., 6:] == 0).all()
-    tg = to_detr_targets([dict(boxes=torch.tensor([[8., 8, 24, 40]]), labels=torch.tensor([1]), colours=torch.tensor([2]),
-                               sizes=torch.tensor([0]))] * 2, 64)
+    tg = to_detr_targets([dict(boxes=torch.tensor([[8., 8, 24, 40]]), labels=torch.tensor([1]),
+                               colours=torch.tensor([2]), sizes=torch.tensor([0]))] * 2, 64)
     losses = SetCriterion(4)(out, tg)
     assert torch.isfinite(losses["loss"]) and losses["loss"] > 0
     det = post_process(out, 64, threshold=0.0)

@@ -6,6 +6,8 @@ import torch
 from vlp_edu.core import tiny, Preset
 from vlp_edu.data import write_shapesworld, CocoDataset
 from vlp_edu.e2evlp import E2EVLP, evaluate_caption, evaluate_detection, e2evlp_datasets
+from vlp_edu.pixel_vlp import PixelVLP
+from vlp_edu.recipes import finetune, evaluate, load_pretrained
 
 torch.set_num_threads(1)
 BIN = Path(sys.executable).parent
@@ -40,6 +42,7 @@ def test_recipe_contract(run):
     model = E2EVLP.from_pretrained(out)
     assert json.loads((out / "e2evlp.json").read_text())["caption_ids"] == model.decoder.out_ids.tolist()
     assert model.cfg.encoder == "cnn" and model.loss_weights()["det"] > 0 and model.loss_weights()["cap"] > 0
+    assert type(load_pretrained(out)) is E2EVLP and type(model.to_pixelvlp()) is PixelVLP   # by model_type; a backbone
 
 def test_reload_and_evaluate(run, data, tmp_path):
     out, _ = run
@@ -54,7 +57,6 @@ def test_reload_and_evaluate(run, data, tmp_path):
 
 def test_finetune_and_eval(run, data, tmp_path):
     "vlp-finetune caption|detection|vqa and vlp-eval caption|detection|vqa from an E2E-VLP run (the functions behind the commands)."
-    from vlp_edu.cli import finetune, evaluate
     out, _ = run
     _, r = finetune("caption", out, tmp_path / "cap", train=data / "captions_train.json", val=data / "captions_val.json",
                     images=data / "images", steps=1, device="cpu", progress=False)
@@ -75,5 +77,4 @@ def test_finetune_and_eval(run, data, tmp_path):
 def test_errors(tmp_path):
     with pytest.raises(ValueError, match="e2evlp_preset"): E2EVLP(tiny(), pretrained=False)
     with pytest.raises(FileNotFoundError, match="e2evlp"): E2EVLP.from_pretrained(tmp_path)
-    from vlp_edu.cli import evaluate
     with pytest.raises(FileNotFoundError, match="vlp-pretrain"): evaluate("caption", tmp_path)

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest, papermill as pm
 
 NBS = Path(__file__).resolve().parent.parent / "nbs"
-COMPONENT = sorted(p for p in NBS.glob("[01][0-9]_*.ipynb"))
+COMPONENT = sorted(p for p in NBS.glob("[01][0-9]*_*.ipynb"))
 TRAINING = sorted(p for p in NBS.glob("2[0-9]_*.ipynb"))
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,8 @@ import torch.nn.functional as F
 from vlp_edu.core import tiny, seed_everything
 from vlp_edu.encoders import ViTPatchEncoder, MultiHeadAttention, sine_pos_2d
 from vlp_edu.fusion import FusionTransformer, AttentionRecorder, TransformerLayer
-from vlp_edu.objectives import PixelVLP, itm_pairs, itc_loss
+from vlp_edu.pixel_vlp import PixelVLP
+from vlp_edu.objectives import itm_pairs, itc_loss
 from vlp_edu.text import get_tokenizer, tokenize
 
 CAPS = ["a small red circle", "a large blue square left of a green triangle", "two yellow diamonds", "a cyan circle"]

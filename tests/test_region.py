@@ -1,10 +1,11 @@
-"Fast checks of vlp_edu.region as exported (the notebook nbs/07_region_teacher.ipynb trains the teacher and has the full tests)."
+"""Fast checks of vlp_edu.teacher, region_cache and region_vlp as exported (nbs/07_region_teacher.ipynb trains the teacher;
+it, 07a_region_cache and 07b_region_vlp have the full tests)."""
 import json
 import pytest
 import torch
 from vlp_edu.data import ShapesWorld
-from vlp_edu.region import (RegionTeacher, TeacherConfig, teacher_config, collate_regions, cache_regions, load_region_cache,
-                            teacher_preset)
+from vlp_edu.teacher import RegionTeacher, TeacherConfig, teacher_config, collate_regions, teacher_preset
+from vlp_edu.region_cache import cache_regions, load_region_cache
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +68,13 @@ def test_save_load_and_scale(setup, tmp_path):
 # ---- the region VLP baseline (RegionVLP, region cache wrapper, recipe, inference bench), with an untrained teacher ----
 def test_region_vlp_recipe_and_reload(setup, tmp_path):
     from vlp_edu.core import tiny
-    from vlp_edu.region import RegionVLP, pretrain_recipe, region_cache_for, RegionCacheDataset
-    from vlp_edu.objectives import PixelVLP
+    from vlp_edu.region_vlp import RegionVLP
+    from vlp_edu.region_cache import region_cache_for, RegionCacheDataset
+    from vlp_edu.recipes import pretrain_region
+    from vlp_edu.pixel_vlp import PixelVLP
     teacher, _ = setup
     p = tiny().replace(**{"data.n_train": 16, "data.n_val": 8, "train.steps": 2, "train.batch_size": 8, "train.log_every": 1})
-    m, met = pretrain_recipe(p, tmp_path / "run", teacher=teacher, min_score=0.0, cache_root=tmp_path / "rc", progress=False)
+    m, met = pretrain_region(p, tmp_path / "run", teacher=teacher, min_score=0.0, cache_root=tmp_path / "rc", progress=False)
     assert met["steps"] == 2 and met["recipe"] == "region" and met["loss"] > 0
     r = RegionVLP.from_pretrained(tmp_path / "run")
     im = torch.stack([ShapesWorld(2, image_size=48)[i]["image"] for i in range(2)])
@@ -86,7 +89,7 @@ def test_region_vlp_recipe_and_reload(setup, tmp_path):
 
 
 def test_bench_inference_contract(tmp_path):
-    from vlp_edu.region import bench_inference
+    from vlp_edu.bench import bench_inference
     res = bench_inference("tiny", repeats=1, batch_sizes=(1, 2), warmup=0, native_size=160, teacher_root=tmp_path)
     assert res["teacher"].startswith("untrained") and res["native_res"] == 160 and res["same_res"] == 48
     for k in ("speedup_same_res", "speedup_native_res", "speedup_same_res_b2", "ms_pixel_b1", "ms_region_native_b2"):
@@ -112,12 +115,13 @@ def cli(*args, env=None):
 @pytest.fixture(scope="module")
 def cli_setup(tmp_path_factory):
     "A small vlp-data folder, and a cache dir whose tiny teacher (untrained: this tests plumbing) the recipes find."
-    from vlp_edu.region import teacher_dir, teacher_preset, has_teacher
+    from vlp_edu.teacher import teacher_dir, has_teacher
     root = tmp_path_factory.mktemp("cli")
     cli("vlp-data", "--out", root / "sw", "--n-train", 16, "--n-val", 8, "--size", 48)
     torch.manual_seed(0)
     t = RegionTeacher(teacher_config("tiny"))
-    t.save_pretrained(teacher_dir("tiny", root / "cache" / "region_teacher"), preset=teacher_preset("tiny"))
+    t.preset = teacher_preset("tiny")
+    t.save_pretrained(teacher_dir("tiny", root / "cache" / "region_teacher"))
     assert has_teacher("tiny", root / "cache" / "region_teacher")
     return root
 
@@ -136,8 +140,8 @@ def pretrain_finetune_eval(recipe: str, root: Path, tmp_path: Path) -> tuple[dic
 
 @pytest.mark.slow
 def test_cli_region_recipe_end_to_end(cli_setup, tmp_path):
-    from vlp_edu.cli import load_pretrained, load_backbone
-    from vlp_edu.region import RegionVLP
+    from vlp_edu.recipes import load_pretrained, load_backbone
+    from vlp_edu.region_vlp import RegionVLP
     m1, m2, m3 = pretrain_finetune_eval("region", cli_setup, tmp_path)
     assert m1["recipe"] == "region" and m1["steps"] == 2 and m1["loss"] > 0
     assert json.loads((tmp_path / "pre" / "config.json").read_text())["model_type"] == "region_vlp"
@@ -148,8 +152,8 @@ def test_cli_region_recipe_end_to_end(cli_setup, tmp_path):
 
 @pytest.mark.slow
 def test_cli_visual_losses_recipe_end_to_end(cli_setup, tmp_path):
-    from vlp_edu.cli import load_pretrained, load_backbone
-    from vlp_edu.objectives import PixelVLP
+    from vlp_edu.recipes import load_pretrained, load_backbone
+    from vlp_edu.pixel_vlp import PixelVLP
     from vlp_edu.visual_losses import VisualLossVLP
     m1, m2, m3 = pretrain_finetune_eval("visual-losses", cli_setup, tmp_path)
     assert m1["recipe"] == "visual-losses" and m1["steps"] == 2 and all(f"loss_region_{k}" in m1 for k in ("feat", "cls", "attr"))
@@ -160,7 +164,7 @@ def test_cli_visual_losses_recipe_end_to_end(cli_setup, tmp_path):
 
 
 def test_load_pretrained_errors(tmp_path):
-    from vlp_edu.cli import load_pretrained
+    from vlp_edu.recipes import load_pretrained
     with pytest.raises(FileNotFoundError, match="no run folder"): load_pretrained(tmp_path / "nowhere")
     (tmp_path / "x").mkdir()
     with pytest.raises(FileNotFoundError, match="config.json"): load_pretrained(tmp_path / "x")

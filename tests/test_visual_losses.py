@@ -5,9 +5,11 @@ import torch.nn.functional as F
 from vlp_edu.core import tiny
 from vlp_edu.data import ShapesWorld, collate_pretrain
 from vlp_edu.text import get_tokenizer
-from vlp_edu.objectives import PixelVLP
-from vlp_edu.region import RegionTeacher, teacher_config, pad_regions
-from vlp_edu.visual_losses import VisualLossVLP, roi_pool, kl_loss, feature_loss, pretrain_recipe, VISUAL_LOSSES
+from vlp_edu.pixel_vlp import PixelVLP
+from vlp_edu.teacher import RegionTeacher, teacher_config
+from vlp_edu.region_cache import pad_regions
+from vlp_edu.visual_losses import VisualLossVLP, roi_pool, kl_loss, feature_loss, VISUAL_LOSSES
+from vlp_edu.recipes import pretrain_visual_losses
 
 LW = {"mlm": 1.0, "itm": 1.0, "itc": 1.0, **{k: 1.0 for k in VISUAL_LOSSES}}
 
@@ -57,6 +59,6 @@ def test_on_the_fly_teacher_and_recipe(batch, tmp_path):
     out = m({k: v for k, v in batch.items() if k != "regions"})          # regions from the teacher, now
     assert torch.isfinite(out["loss"]) and "teacher" not in dict(m.named_children())
     p = tiny().replace(**{"data.n_train": 16, "data.n_val": 8, "train.steps": 2, "train.batch_size": 8, "train.log_every": 1})
-    _, met = pretrain_recipe(p, tmp_path / "run", teacher=teacher, min_score=0.0, cache_root=tmp_path / "rc", progress=False)
+    _, met = pretrain_visual_losses(p, tmp_path / "run", teacher=teacher, min_score=0.0, cache_root=tmp_path / "rc", progress=False)
     assert met["steps"] == 2 and all(f"loss_{k}" in met for k in VISUAL_LOSSES)
     assert type(PixelVLP.from_pretrained(tmp_path / "run")) is PixelVLP

@@ -6,27 +6,68 @@ Docs: https://vlp-edu.github.io/vlp_edu/bench.html.md"""
 
 # %% ../nbs/17_bench.ipynb #9fccdbd8
 from __future__ import annotations
-import importlib, inspect, json, statistics, sys, time
+import inspect, json, os, statistics, sys, time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 from fastcore.script import call_parse
 from .core import *
+from .data import ShapesWorld, collate_pretrain
+from .text import get_tokenizer, tokenize
+from .tome import ToMeEncoder, tokens_per_layer
+from .pixel_vlp import PixelVLP
+from .teacher import RegionTeacher, teacher_config, teacher_dir, has_teacher
+from .region_vlp import RegionVLP
+from .simvlg import SimVLG, SimVLGConfig, collate_simvlg, load_frozen_llm
 
 # %% auto #0
-__all__ = ['BENCHES', 'timeit', 'matmul_gflops', 'count_flops', 'bench_throughput', 'vlp_bench']
+__all__ = ['BENCHES', 'interleave', 'timeit', 'machine_load', 'load_report', 'matmul_gflops', 'count_flops', 'bench_throughput',
+           'bench_inference', 'bench_tome', 'vlp_bench']
+
+# %% ../nbs/17_bench.ipynb #597b41f5
+def interleave(variants: dict,           # name -> fn, or name -> (setup, fn): setup runs untimed before each call
+               rounds: int = 5,          # timed rounds
+               warmup: int = 1,          # untimed rounds first
+               clock=time.perf_counter,  # seconds now; time.process_time: CPU seconds of this process
+               sync=None,                # called before and after each timed call (torch.cuda.synchronize on a GPU)
+              ) -> dict:                 # name -> median seconds
+    "Median seconds of each variant, timed round robin: every variant once per round, so a slow spell hits all alike."
+    runs = {k: v if isinstance(v, tuple) else (None, v) for k, v in variants.items()}
+    sync = sync or (lambda: None)
+    times = {k: [] for k in runs}
+    for r in range(warmup + rounds):
+        for k, (setup, fn) in runs.items():
+            if setup: setup()
+            sync()
+            t0 = clock()
+            fn()
+            sync()
+            if r >= warmup: times[k].append(clock() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 # %% ../nbs/17_bench.ipynb #b45dce36
 def timeit(fn, warmup: int = 2, repeats: int = 5, sync=None) -> float:
     "Median seconds of `fn()` over `repeats` runs after `warmup` runs."
-    for _ in range(warmup): fn()
-    ts = []
-    for _ in range(repeats):
-        if sync: sync()
-        t = time.perf_counter(); fn()
-        if sync: sync()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
+    return interleave({"fn": fn}, repeats, warmup, sync=sync)["fn"]
 
+# %% ../nbs/17_bench.ipynb #44041aef
+def machine_load() -> float:
+    "The 1-minute load average of the machine (`os.getloadavg()[0]`)."
+    return os.getloadavg()[0]
+
+def load_report(before: float,               # machine_load() before the timed rounds
+                after: float,                # machine_load() after them
+                threads: int | None = None,  # threads torch computes with (default: torch.get_num_threads())
+               ) -> dict:
+    "Load fields reported beside a ratio; `reliable` is False (with a `warning`) when the load exceeds the threads."
+    threads = threads or torch.get_num_threads()
+    load = max(before, after)
+    ok = load <= threads
+    warning = None if ok else (f"machine load {load:.2f} is above the {threads} threads torch uses: another process "
+                               "competed for the CPU, so these timings and ratios are unreliable (rerun when idle)")
+    return {"load_before": round(before, 2), "load_after": round(after, 2), "threads": threads,
+            "reliable": ok, "warning": warning}
+
+# %% ../nbs/17_bench.ipynb #a9a74901
 def matmul_gflops(n: int = 2048, device="cpu", dtype=torch.float32, repeats: int = 5) -> float:
     "The machine's dense matmul rate: median GFLOP/s of an n×n by n×n product."
     a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
@@ -40,34 +81,172 @@ def count_flops(fn) -> int:
 
 # %% ../nbs/17_bench.ipynb #98e136ac
 def bench_throughput(preset: str = "tiny", batch_size: int = None, repeats: int = 5, device: str = "cpu") -> dict:
-    "Training throughput and achieved GFLOP/s of the pixel VLP model vs the machine's matmul GFLOP/s."
-    from vlp_edu.data import ShapesWorld, collate_pretrain
-    from vlp_edu.text import get_tokenizer
-    from vlp_edu.objectives import PixelVLP
-    p = get_preset(preset); bs = batch_size or p.train.batch_size
-    seed_everything(0); dev = torch.device(device)
+    "Training throughput and achieved GFLOP/s of the pixel VLP model vs the machine's matmul GFLOP/s, interleaved."
+    p = get_preset(preset)
+    bs = batch_size or p.train.batch_size
+    seed_everything(0)
+    dev = torch.device(device)
     model = PixelVLP(p.model).to(dev).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    ds = ShapesWorld(bs, image_size=p.data.image_size, max_objects=p.data.max_objects)
+    ds = ShapesWorld.from_config(p.data, n=bs, seed=0)
     batch = collate_pretrain([ds[i] for i in range(bs)], get_tokenizer(), p.model.max_text_len)
     batch = {k: v.to(dev) if torch.is_tensor(v) else v for k, v in batch.items()}
     def step():
-        opt.zero_grad(set_to_none=True); model(batch)["loss"].backward(); opt.step()
+        opt.zero_grad(set_to_none=True)
+        model(batch)["loss"].backward()
+        opt.step()
     flops = count_flops(step)
+    n = 2048
+    a, b = torch.randn(n, n, device=dev), torch.randn(n, n, device=dev)       # (n, n) each
     sync = torch.cuda.synchronize if dev.type == "cuda" else None
-    mm = matmul_gflops(2048, dev)
-    t = timeit(step, 2, repeats, sync)
-    mm2 = matmul_gflops(2048, dev)                      # again after, to bracket the measurement
-    peak = statistics.mean([mm, mm2])
-    ach = flops / t / 1e9
-    return {"bench": "throughput", "preset": preset, "device": str(dev), "batch_size": bs, "threads": torch.get_num_threads(),
-            "step_seconds": round(t, 4), "samples_per_s": round(bs / t, 2), "gflop_per_step": round(flops / 1e9, 3),
-            "achieved_gflops": round(ach, 2), "matmul_gflops": round(peak, 2), "utilisation": round(ach / peak, 3)}
+    before = machine_load()
+    t = interleave({"step": step, "matmul": lambda: a @ b}, repeats, 2, sync=sync)
+    load = load_report(before, machine_load())
+    peak = 2 * n ** 3 / t["matmul"] / 1e9
+    ach = flops / t["step"] / 1e9
+    return {"bench": "throughput", "preset": preset, "device": str(dev), "batch_size": bs,
+            "threads": torch.get_num_threads(), "step_seconds": round(t["step"], 4),
+            "samples_per_s": round(bs / t["step"], 2), "gflop_per_step": round(flops / 1e9, 3),
+            "achieved_gflops": round(ach, 2), "matmul_gflops": round(peak, 2), "utilisation": round(ach / peak, 3),
+            **load}
+
+# %% ../nbs/17_bench.ipynb #75c9325c
+def _inference_models(p: Preset, dev: torch.device, teacher_root=None) -> tuple:
+    "(teacher, trained, region, pixel): the preset's trained teacher if built, else an untrained one; both models."
+    seed_everything(0)
+    trained = has_teacher(p, teacher_root)
+    teacher = (RegionTeacher.from_pretrained(teacher_dir(p, teacher_root)) if trained
+               else RegionTeacher(teacher_config(p), pretrained=False))
+    region = RegionVLP(p, teacher=teacher, pretrained=False).to(dev).eval()
+    pixel = PixelVLP(p, pretrained=False).to(dev).eval()
+    return teacher, trained, region, pixel
+
+def _inference_runs(p: Preset, dev: torch.device, teacher, region, pixel, batch_sizes, native_size: int) -> dict:
+    "name -> (setup, fn): pixel model and region pipeline at three detector sizes per batch size, the fusion alone."
+    S, B = p.model.image_size, max(batch_sizes)
+    ds = ShapesWorld.from_config(p.data, split="val", n=B, image_size=S)
+    items = [ds[i] for i in range(B)]
+    images = torch.stack([it["image"] for it in items]).to(dev)                               # (B, 3, S, S)
+    caps = [it["captions"][0] for it in items]
+    ids, mask = (t.to(dev) for t in tokenize(get_tokenizer(), caps, p.model.max_text_len))    # (B, T) each
+    scales = {"same": S, "train": teacher.cfg.min_size, "native": native_size}
+    runs = {}
+    for b in batch_sizes:
+        x, t, m = images[:b], ids[:b], mask[:b]
+        runs[f"pixel_b{b}"] = (None, lambda x=x, t=t, m=m: pixel.itm_logits(x, t, m))
+        for name, s in scales.items():
+            runs[f"region_{name}_b{b}"] = (lambda s=s: teacher.set_min_size(s),
+                                           lambda x=x, t=t, m=m: region.itm_logits(x, t, m))
+    tok1 = region.encode_image(images[:1])                                                   # (1, 1+K, d)
+    runs["region_fusion_only_b1"] = (None, lambda: region.itm_logits(None, ids[:1], mask[:1], image_tokens=tok1))
+    return runs
+
+# %% ../nbs/17_bench.ipynb #d83c7b17
+def bench_inference(preset: str = "tiny",         # model preset (the fusion and pixel encoder shapes)
+                    repeats: int = 5,              # timed rounds (medians are reported)
+                    device: str = "cpu",           # cpu or cuda
+                    batch_sizes: tuple = (1, 32),  # images per call
+                    warmup: int = 1,               # untimed rounds first
+                    native_size: int = 800,        # the detector's usual short side
+                    teacher_root=None,             # get_teacher's folder (default cache_dir()/region_teacher)
+                    clock: str = "wall",           # or "process": CPU seconds of this process (shared CPU)
+                    quick: bool = False,           # smoke run (--quick): 1 round, no warm-up, batches 1, 2
+                   ) -> dict:
+    "Median ms of the region pipeline (detector + fusion) and the pixel model (encoder + fusion), interleaved."
+    if quick: repeats, warmup, batch_sizes = 1, 0, (1, 2)
+    p, dev = get_preset(preset), torch.device(device)
+    if 1 not in batch_sizes:
+        raise ValueError(f"batch_sizes must include 1 (the headline speed-ups are at batch 1), got {batch_sizes}")
+    if clock not in ("wall", "process") or (clock == "process" and dev.type != "cpu"):
+        raise ValueError(f"clock must be 'wall', or 'process' on the CPU; got {clock!r} on {dev}")
+    now = time.perf_counter if clock == "wall" else time.process_time
+    teacher, trained, region, pixel = _inference_models(p, dev, teacher_root)
+    train_res = teacher.cfg.min_size
+    runs = _inference_runs(p, dev, teacher, region, pixel, batch_sizes, native_size)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else None
+    before = machine_load()
+    times = interleave(runs, repeats, warmup, now, sync)
+    load = load_report(before, machine_load())
+    teacher.set_min_size(train_res)
+    ms = {f"ms_{k}": round(1000 * v, 3) for k, v in times.items()}
+    res = {"bench": "inference", "preset": p.name, "device": str(dev), "threads": torch.get_num_threads(),
+           "repeats": repeats, "quick": quick, "clock": clock, "batch_sizes": list(batch_sizes),
+           "teacher": "trained" if trained else "untrained (same architecture)",
+           "fusion": "untrained (same architecture)",
+           "pixel_res": p.model.image_size, "same_res": p.model.image_size, "teacher_res": train_res,
+           "native_res": native_size, "image_tokens_pixel": 1 + p.model.n_patches,
+           "image_tokens_region": 1 + region.encoder.top_k, **ms}
+    for b in batch_sizes:
+        for name, key in (("same", "same_res"), ("train", "teacher_res"), ("native", "native_res")):
+            sfx = "" if b == 1 else f"_b{b}"
+            res[f"speedup_{key}{sfx}"] = round(ms[f"ms_region_{name}_b{b}"] / ms[f"ms_pixel_b{b}"], 2)
+    res["detector_share_native"] = round(max(0.0, 1 - ms["ms_region_fusion_only_b1"] / ms["ms_region_native_b1"]), 3)
+    return {**res, **load}
+
+# %% ../nbs/17_bench.ipynb #62518e67
+def _tome_train(cfg: SimVLGConfig, dev: torch.device, batch_size: int, llm, repeats: int, sync) -> tuple[dict, dict]:
+    "FLOPs and median seconds of a SimVLG training step at r=0 and at the config's r, interleaved ({r0, tome} each)."
+    model = SimVLG(cfg, *(llm or (None, None))).to(dev).train()
+    ds = ShapesWorld(batch_size, image_size=cfg.image_size)
+    batch = collate_simvlg([ds[i] for i in range(batch_size)], model.tokenizer, cfg.max_caption_len)
+    batch = {k: v.to(dev) if torch.is_tensor(v) else v for k, v in batch.items()}
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
+    def step(r):
+        def f():
+            model.tomeformer.r = r
+            opt.zero_grad(set_to_none=True)
+            model(batch)["loss"].backward()
+            opt.step()
+        return f
+    steps = {"r0": step(0), "tome": step(cfg.r)}          # cfg.r: one r for every layer, or a per-layer list
+    flops = {k: count_flops(f) for k, f in steps.items()}
+    return flops, interleave(steps, repeats, 0, sync=sync)
+
+def _tome_vit(dev: torch.device, vb: int, repeats: int, sync) -> dict:
+    "Median seconds of a ViT-S-sized ToMeEncoder forward of (vb, 197, 384) at r=0 and r=13, interleaved."
+    vit = ToMeEncoder(384, 6, 1536, 12).to(dev).eval()
+    x = torch.randn(vb, 197, 384, device=dev)
+    def fwd(r):
+        def f():
+            vit.r = r
+            with torch.no_grad(): vit(x)
+        return f
+    return interleave({0: fwd(0), 13: fwd(13)}, repeats, 1, sync=sync)
+
+# %% ../nbs/17_bench.ipynb #d6cd040c
+def bench_tome(
+    preset: str | SimVLGConfig = "tiny",  # SimVLG preset (or config) for the training step
+    repeats: int = 5,             # timed repeats of each side (medians)
+    device: str = "cpu",
+    batch_size: int = 8,          # training batch
+    vit_batch: int | None = None, # ViT inference batch (default 4 on CPU, 64 on GPU)
+    llm=None,                     # an already loaded (llm, tokenizer) pair for the preset
+    quick: bool = False,          # smoke run (`vlp-bench tome --quick`): 1 repeat
+) -> dict:
+    "Training-step speed-up of SimVLG from merging, and ViT-S inference speed-up from ToMe (r=13), interleaved."
+    if quick: repeats = 1
+    dev = torch.device(device)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else None
+    seed_everything(0)
+    cfg = SimVLGConfig.preset(preset) if isinstance(preset, str) else preset
+    if not cfg.r: raise ValueError(f"preset '{preset}' merges nothing (r=0): nothing to compare")
+    before = machine_load()
+    flops, train = _tome_train(cfg, dev, batch_size, llm, repeats, sync)
+    vb = vit_batch or (64 if dev.type == "cuda" else 4)
+    vt = _tome_vit(dev, vb, repeats, sync)
+    load = load_report(before, machine_load())
+    return {"bench": "tome", "preset": cfg.name, "r": cfg.r, "device": str(dev), "threads": torch.get_num_threads(),
+            "repeats": repeats, "batch_size": batch_size,
+            "prompt_tokens_r0": cfg.n_tokens, "prompt_tokens_tome": cfg.tokens_per_layer()[-1],
+            "train_step_seconds_r0": round(train["r0"], 4), "train_step_seconds_tome": round(train["tome"], 4),
+            "train_gflop_r0": round(flops["r0"] / 1e9, 2), "train_gflop_tome": round(flops["tome"] / 1e9, 2),
+            "train_step_speedup": round(train["r0"] / train["tome"], 3),
+            "vit_batch": vb, "vit_tokens": tokens_per_layer(197, 13, 12)[::12],
+            "vit_img_per_s_r0": round(vb / vt[0], 2), "vit_img_per_s_tome": round(vb / vt[13], 2),
+            "vit_inference_speedup": round(vt[0] / vt[13], 3), **load}
 
 # %% ../nbs/17_bench.ipynb #8b1cbd48
-BENCHES = {"throughput": "vlp_edu.bench:bench_throughput",
-           "inference": "vlp_edu.region:bench_inference",
-           "tome": "vlp_edu.simvlg:bench_tome"}
+BENCHES = {"throughput": bench_throughput, "inference": bench_inference, "tome": bench_tome}
 
 @call_parse
 def vlp_bench(
@@ -75,13 +254,13 @@ def vlp_bench(
     preset: str = "tiny",        # model preset to measure
     repeats: int = 5,            # timed repeats (medians are reported)
     device: str = "cpu",         # cpu or cuda
-    quick: bool = False,         # a smoke run (tests, CI): one repeat, and the benchmark's own small settings if it has them
+    quick: bool = False,         # smoke run (tests, CI): one repeat, and the benchmark's own small settings if any
 ):
-    "Run a benchmark; the last stdout line is JSON figures."
+    "Run a benchmark; the last stdout line is JSON figures, and a warning goes to stderr if the machine was busy."
     if name not in BENCHES: raise SystemExit(f"unknown benchmark '{name}'; choose one of {sorted(BENCHES)}")
-    mod, fn = BENCHES[name].split(":")
-    try: f = getattr(importlib.import_module(mod), fn)
-    except (ModuleNotFoundError, AttributeError): raise SystemExit(f"benchmark '{name}' is not built yet ({BENCHES[name]} missing)")
+    f = BENCHES[name]
     kw = dict(preset=preset, repeats=1 if quick else repeats, device=device)
     if quick and "quick" in inspect.signature(f).parameters: kw["quick"] = True
-    print(json.dumps(f(**kw)), flush=True)
+    res = f(**kw)
+    if res.get("reliable") is False: print(f"vlp-bench {name}: warning: {res['warning']}", file=sys.stderr, flush=True)
+    print(json.dumps(res), flush=True)

@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+from fastcore.basics import patch
 from pycocoevalcap.bleu.bleu import Bleu
 from pycocoevalcap.cider.cider import Cider
 
@@ -20,7 +21,7 @@ __all__ = ['caption_vocab', 'MultiHeadAttention', 'DecoderLayer', 'CaptionDecode
 
 # %% ../nbs/10_captioning.ipynb #362cc015
 def caption_vocab(
-    *input_ids: Tensor,                           # any number of (B, T) token-id tensors (e.g. all tokenised training captions)
+    *input_ids: Tensor,                           # any number of (B, T) token-id tensors (all training captions)
     specials: tuple[int, ...] = (0, 100, 101, 102), # always included: [PAD], [UNK], [CLS], [SEP]
 ) -> Tensor:
     "Sorted unique token ids occurring in `input_ids` plus `specials`: a `vocab_subset` for `CaptionDecoder`."
@@ -34,7 +35,8 @@ class MultiHeadAttention(nn.Module):
         super().__init__()
         if d_model % n_heads: raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}")
         self.n_heads, self.dropout = n_heads, dropout
-        self.q, self.kv, self.o = nn.Linear(d_model, d_model), nn.Linear(d_model, 2 * d_model), nn.Linear(d_model, d_model)
+        self.q, self.kv, self.o = (nn.Linear(d_model, d_model), nn.Linear(d_model, 2 * d_model),
+                                   nn.Linear(d_model, d_model))
 
     def forward(self,
                 x: Tensor,                 # (B, T, d) queries
@@ -50,6 +52,7 @@ class MultiHeadAttention(nn.Module):
                                            dropout_p=self.dropout if self.training else 0.0)  # (B, h, T, dh)
         return self.o(y.transpose(1, 2).reshape(B, T, d))                      # (B, T, d)
 
+# %% ../nbs/10_captioning.ipynb #a2ad72cb
 class DecoderLayer(nn.Module):
     "Pre-LN decoder layer: causal self-attention, cross-attention to the memory, FFN."
     def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0):
@@ -69,8 +72,9 @@ class DecoderLayer(nn.Module):
         x = x + self.drop(self.cross_attn(self.ln2(x), memory, mem_mask))
         return x + self.ffn(self.ln3(x))
 
+# %% ../nbs/10_captioning.ipynb #e28cbe8c
 class CaptionDecoder(nn.Module):
-    "Causal transformer decoder from encoder memory (B, M, d) to next-token logits; output tied to the token embeddings."
+    "Causal transformer decoder from encoder memory (B, M, d) to next-token logits; output tied to token embeddings."
     def __init__(self,
                  vocab_size: int = 30522,   # full (tokenizer) vocabulary
                  d_model: int = 128,        # d: width, also the memory's width
@@ -91,7 +95,8 @@ class CaptionDecoder(nn.Module):
         else:
             sub = torch.as_tensor(vocab_subset, dtype=torch.long).reshape(-1)
             if len(sub) and (sub.min() < 0 or sub.max() >= vocab_size):
-                raise ValueError(f"vocab_subset has ids outside [0, {vocab_size}): {sub[(sub < 0) | (sub >= vocab_size)][:5].tolist()}")
+                bad = sub[(sub < 0) | (sub >= vocab_size)][:5].tolist()
+                raise ValueError(f"vocab_subset has ids outside [0, {vocab_size}): {bad}")
             out_ids = torch.unique(torch.cat([sub, torch.tensor([pad_id, bos_id, eos_id])]))  # (K,) sorted
         to_local = torch.full((vocab_size,), -1, dtype=torch.long)
         to_local[out_ids] = torch.arange(len(out_ids))
@@ -115,40 +120,46 @@ class CaptionDecoder(nn.Module):
     def n_out(self) -> int: return len(self.out_ids)
     def local_id(self, full_id: int) -> int: return int(self._to_local[full_id])
 
-    def to_local(self, ids: Tensor) -> Tensor:
-        "Full token ids -> local ids (same shape); ValueError for ids outside the vocabulary subset."
-        if ids.numel() and (ids.min() < 0 or ids.max() >= self.vocab_size):
-            raise ValueError(f"token ids must lie in [0, {self.vocab_size}); got min {int(ids.min())}, max {int(ids.max())}")
-        loc = self._to_local[ids]
-        if (loc < 0).any():
-            bad = torch.unique(ids[loc < 0])[:8].tolist()
-            raise ValueError(f"token ids {bad} are not in the decoder's vocab_subset: build it with "
-                             f"caption_vocab(...) from every caption the decoder will read")
-        return loc
+# %% ../nbs/10_captioning.ipynb #4b4100ee
+@patch
+def to_local(self: CaptionDecoder, ids: Tensor) -> Tensor:
+    "Full token ids -> local ids (same shape); ValueError for ids outside the vocabulary subset."
+    if ids.numel() and (ids.min() < 0 or ids.max() >= self.vocab_size):
+        raise ValueError(f"token ids must lie in [0, {self.vocab_size}); "
+                         f"got min {int(ids.min())}, max {int(ids.max())}")
+    loc = self._to_local[ids]
+    if (loc < 0).any():
+        bad = torch.unique(ids[loc < 0])[:8].tolist()
+        raise ValueError(f"token ids {bad} are not in the decoder's vocab_subset: build it with "
+                         f"caption_vocab(...) from every caption the decoder will read")
+    return loc
 
-    def to_full(self, local: Tensor) -> Tensor:
-        "Local ids -> full token ids."
-        return self.out_ids[local]
+@patch
+def to_full(self: CaptionDecoder, local: Tensor) -> Tensor:
+    "Local ids -> full token ids."
+    return self.out_ids[local]
 
-    def forward(self,
-                input_ids: Tensor,                 # (B, T) full token ids, [CLS] first, right-padded
-                memory: Tensor,                    # (B, M, d) encoder output
-                memory_mask: Tensor | None = None, # (B, M) 1/True = real memory token; None = all real
-               ) -> Tensor:                        # (B, T, K) logits over `out_ids`
-        "Next-token logits at every position (position t sees tokens <= t and the unmasked memory)."
-        B, T = input_ids.shape
-        if T > self.max_len: raise ValueError(f"input has {T} tokens but the decoder's max_len is {self.max_len}")
-        if memory.dim() != 3 or memory.shape[-1] != self.d_model or memory.shape[0] != B:
-            raise ValueError(f"memory must be (B={B}, M, d={self.d_model}); got {tuple(memory.shape)}")
-        mem_mask = None
-        if memory_mask is not None:
-            mem_mask = memory_mask.bool()[:, None, None, :]           # (B, 1, 1, M)
-            if not mem_mask.any(-1).all():
-                raise ValueError("memory_mask hides every memory token of some image: each image needs >= 1 real token")
-        x = self.tok(self.to_local(input_ids)) + self.pos.weight[:T]  # (B, T, d)
-        x = self.drop(x)
-        for layer in self.layers: x = layer(x, memory, mem_mask)       # (B, T, d)
-        return F.linear(self.ln_f(x), self.tok.weight, self.out_bias)  # (B, T, K)
+# %% ../nbs/10_captioning.ipynb #1fa9ddfe
+@patch
+def forward(self: CaptionDecoder,
+            input_ids: Tensor,                 # (B, T) full token ids, [CLS] first, right-padded
+            memory: Tensor,                    # (B, M, d) encoder output
+            memory_mask: Tensor | None = None, # (B, M) 1/True = real memory token; None = all real
+           ) -> Tensor:                        # (B, T, K) logits over `out_ids`
+    "Next-token logits at every position (position t sees tokens <= t and the unmasked memory)."
+    B, T = input_ids.shape
+    if T > self.max_len: raise ValueError(f"input has {T} tokens but the decoder's max_len is {self.max_len}")
+    if memory.dim() != 3 or memory.shape[-1] != self.d_model or memory.shape[0] != B:
+        raise ValueError(f"memory must be (B={B}, M, d={self.d_model}); got {tuple(memory.shape)}")
+    mem_mask = None
+    if memory_mask is not None:
+        mem_mask = memory_mask.bool()[:, None, None, :]           # (B, 1, 1, M)
+        if not mem_mask.any(-1).all():
+            raise ValueError("memory_mask hides every memory token of some image: each image needs >= 1 real token")
+    x = self.tok(self.to_local(input_ids)) + self.pos.weight[:T]  # (B, T, d)
+    x = self.drop(x)
+    for layer in self.layers: x = layer(x, memory, mem_mask)       # (B, T, d)
+    return F.linear(self.ln_f(x), self.tok.weight, self.out_bias)  # (B, T, K)
 
 # %% ../nbs/10_captioning.ipynb #23acbfe4
 def caption_loss(
@@ -185,6 +196,7 @@ class _eval_mode:
     def __enter__(self): self.m.eval()
     def __exit__(self, *a): self.m.train(self.was)
 
+# %% ../nbs/10_captioning.ipynb #5b110669
 @torch.no_grad()
 def greedy_decode(
     decoder: CaptionDecoder,
@@ -205,10 +217,12 @@ def greedy_decode(
             done |= nxt == eos
     return _trim(seqs, decoder.pad_id)
 
+# %% ../nbs/10_captioning.ipynb #bd8cee10
 def gnmt_length_penalty(length: Tensor, alpha: float = 0.6) -> Tensor:
     "GNMT's lp(Y) = ((5 + |Y|) / 6) ** alpha."
     return ((5.0 + length) / 6.0) ** alpha
 
+# %% ../nbs/10_captioning.ipynb #89c7796d
 @torch.no_grad()
 def beam_search(
     decoder: CaptionDecoder,
@@ -227,10 +241,12 @@ def beam_search(
     mem = memory.repeat_interleave(k, 0)                                          # (B*k, M, d)
     msk = None if memory_mask is None else memory_mask.repeat_interleave(k, 0)    # (B*k, M)
     seqs = torch.full((B, k, 1), decoder.bos_id, dtype=torch.long, device=dev)    # (B, k, t)
-    logp_sum = torch.full((B, k), -math.inf, device=dev); logp_sum[:, 0] = 0      # one live beam to start
+    logp_sum = torch.full((B, k), -math.inf, device=dev)                          # (B, k) log P of each beam
+    logp_sum[:, 0] = 0                                                            # one live beam to start
     length = torch.zeros(B, k, device=dev)                                        # generated tokens per beam
     done = torch.zeros(B, k, dtype=torch.bool, device=dev)
-    finished_step = torch.full((K,), -math.inf, device=dev); finished_step[pad] = 0  # a finished beam only pads
+    finished_step = torch.full((K,), -math.inf, device=dev)
+    finished_step[pad] = 0                                                        # a finished beam only pads
     with _eval_mode(decoder):
         while seqs.shape[-1] < max_len and not (done | logp_sum.isinf()).all():
             t = seqs.shape[-1]

@@ -6,7 +6,7 @@ Docs: https://vlp-edu.github.io/vlp_edu/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #1820dc65
 from __future__ import annotations
-import json, math, random, re
+import itertools, json, math, random, re
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np
@@ -15,16 +15,17 @@ from PIL import Image, ImageDraw, UnidentifiedImageError
 from torch.utils.data import Dataset
 from torchvision.ops import box_convert
 from torchvision.transforms.functional import pil_to_tensor
-from fastcore.script import call_parse
+from fastcore.basics import patch
+from .core import DataConfig
+from .text import tokenize
 
 # %% auto #0
 __all__ = ['SHAPES', 'COLOURS', 'SIZES', 'COLOUR_RGB', 'BACKGROUND', 'MARGIN', 'RELATIONS', 'OPPOSITE', 'NUMBER_WORDS', 'QTYPES',
            'MOTIONS', 'radius', 'Obj', 'Scene', 'draw_obj', 'render', 'sample_scene', 'relation', 'noun_phrase',
            'join_and', 'make_captions', 'check_caption', 'foil_caption', 'binding_foil', 'make_qa', 'Clip',
            'sample_clip', 'render_clip', 'clip_captions', 'image_to_tensor', 'scene_targets', 'ShapesWorld',
-           'ShapesWorldClips', 'write_shapesworld', 'to_rgb', 'load_image', 'CocoDataset', 'VQAJsonl', 'vlp_data',
-           'named_objects', 'grounding_targets', 'phrase_positions', 'collate_pretrain', 'collate_vqa',
-           'build_answer_vocab']
+           'ShapesWorldClips', 'write_shapesworld', 'to_rgb', 'load_image', 'CocoDataset', 'VQAJsonl', 'named_objects',
+           'grounding_targets', 'phrase_positions', 'collate_pretrain', 'build_answer_vocab', 'collate_vqa']
 
 # %% ../nbs/01_data.ipynb #6a9b28df
 SHAPES = ["circle", "square", "triangle", "diamond"]        # detection classes 0..3
@@ -53,7 +54,8 @@ class Obj:
     @property
     def box(self) -> tuple:
         "(x0, y0, x1, y1) in pixels, tight around the drawn pixels (pixel i covers [i, i+1))."
-        return (float(self.cx - self.r), float(self.cy - self.r), float(self.cx + self.r + 1), float(self.cy + self.r + 1))
+        return (float(self.cx - self.r), float(self.cy - self.r),
+                float(self.cx + self.r + 1), float(self.cy + self.r + 1))
 
 @dataclass
 class Scene:
@@ -94,15 +96,19 @@ def sample_scene(rng: random.Random,   # the only source of randomness
                 ) -> Scene:
     "A random scene: unique (colour, shape) pairs, boxes inside the canvas and apart from each other."
     if image_size < 16: raise ValueError(f"image_size={image_size} is too small for ShapesWorld; use 16 or more")
-    if not 1 <= max_objects <= len(SHAPES) * len(COLOURS): raise ValueError(f"max_objects={max_objects} must be in 1..24")
+    if not 1 <= max_objects <= len(SHAPES) * len(COLOURS):
+        raise ValueError(f"max_objects={max_objects} must be in 1..24")
     objs = []
     for _ in range(rng.randint(1, max_objects)):
         used = {(o.colour, o.shape) for o in objs}
         colour, shape = rng.choice([(c, s) for c in COLOURS for s in SHAPES if (c, s) not in used])
-        size = rng.choice(SIZES); r = radius(size, image_size)
+        size = rng.choice(SIZES)
+        r = radius(size, image_size)
         for _try in range(100):
             o = Obj(shape, colour, size, rng.randint(r, image_size - 1 - r), rng.randint(r, image_size - 1 - r), r)
-            if all(_apart(o, p) for p in objs): objs.append(o); break
+            if all(_apart(o, p) for p in objs):
+                objs.append(o)
+                break
     return Scene(image_size, objs)
 
 # %% ../nbs/01_data.ipynb #bbec9907
@@ -141,16 +147,21 @@ def _caption(scene: Scene, rng: random.Random, kind: str) -> str:
     sized = lambda: rng.random() < 0.5
     if kind == "object": return noun_phrase(rng.choice(objs), sized())
     if kind == "list":
-        s = sized(); return join_and([noun_phrase(o, s) for o in rng.sample(objs, len(objs))])
+        s = sized()
+        return join_and([noun_phrase(o, s) for o in rng.sample(objs, len(objs))])
     if kind == "count":
         n = len(objs)
         if n == 1: return f"there is one object, {noun_phrase(objs[0], sized())}"
         if n <= 3:
-            s = sized(); return f"there are {NUMBER_WORDS[n]} objects, " + join_and([noun_phrase(o, s) for o in rng.sample(objs, n)])
-        return f"there are {NUMBER_WORDS[n]} objects, including " + join_and([noun_phrase(o, False) for o in rng.sample(objs, 3)])
+            s = sized()
+            picked = rng.sample(objs, n)
+            return f"there are {NUMBER_WORDS[n]} objects, " + join_and([noun_phrase(o, s) for o in picked])
+        picked = rng.sample(objs, 3)
+        return f"there are {NUMBER_WORDS[n]} objects, including " + join_and([noun_phrase(o, False) for o in picked])
     if kind == "relation":
         pairs = [(a, b) for a in objs for b in objs if a is not b and relation(a, b)]
-        a, b = rng.choice(pairs); rel = relation(a, b)
+        a, b = rng.choice(pairs)
+        rel = relation(a, b)
         if rng.random() < 0.5: return f"{noun_phrase(a, sized())} {rel} {noun_phrase(b, sized())}"
         return f"{noun_phrase(a, sized(), 'the')} is {rel} {noun_phrase(b, sized(), 'the')}"
     raise ValueError(f"unknown caption template {kind!r}")
@@ -195,7 +206,8 @@ def check_caption(scene, cap):
     if m:
         objs = _parse_list(scene, m.group(3))
         if objs is None or len({id(o) for o in objs}) != len(objs): return False
-        ok_count = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight"].index(m.group(1)) == len(scene.objects)
+        words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight"]
+        ok_count = words.index(m.group(1)) == len(scene.objects)
         return ok_count and (m.group(2) is not None or len(objs) == len(scene.objects))
     m = re.fullmatch(rf"{_NP} (?:is )?(left of|right of|above|below) {_NP}", cap)
     if m:
@@ -205,14 +217,13 @@ def check_caption(scene, cap):
     return objs is not None and (len(objs) == 1 or len({id(o) for o in objs}) == len(scene.objects) == len(objs))
 
 # %% ../nbs/01_data.ipynb #f0118a02
-import itertools
 _RELATION_RE = re.compile(r"\b(left of|right of|above|below)\b")
 _ATTR_POOLS = (COLOURS, SHAPES, SIZES)
 
 def foil_caption(scene: Scene,       # the scene the caption is true of
                  caption: str,       # a caption in ShapesWorld's grammar
                 ) -> str | None:
-    "`caption` with one word changed (a relation, colour, shape or size) so that `check_caption` says it is false of `scene`; None if no change does."
+    "`caption` with one word (relation, colour, shape or size) changed so it is false of `scene`; None if none does."
     words = caption.split(" ")
     attr = [" ".join(words[:i] + [v] + words[i + 1:]) for i, w in enumerate(words) for pool in _ATTR_POOLS if w in pool
             for v in pool if v != w]
@@ -220,26 +231,29 @@ def foil_caption(scene: Scene,       # the scene the caption is true of
     rel = [caption[:m.start()] + r + caption[m.end():] for r in RELATIONS if r != m.group(1)] if m else []
     groups = [g for g in (rel, attr) if g]
     if not groups: return None
-    first = int(torch.randint(len(groups), (1,)))                                          # relation or attribute, 50/50
+    first = int(torch.randint(len(groups), (1,)))                                   # relation or attribute, 50/50
     for g in groups[first:] + groups[:first]:
         for j in torch.randperm(len(g)).tolist():
             if not check_caption(scene, g[j]): return g[j]
     return None
 
+# %% ../nbs/01_data.ipynb #696701a7
 def binding_foil(scene: Scene,       # the scene the caption is true of
                  caption: str,       # a caption in ShapesWorld's grammar
                 ) -> str | None:
-    "`caption` with two different words of one kind swapped (colours, sizes or shapes) so that it is false of `scene`; None if no swap does."
-    words = caption.split(" "); cands = []
+    "`caption` with two different words of one kind (colours, sizes or shapes) swapped so that it is false; or None."
+    words = caption.split(" ")
+    cands = []
     for pool in (COLOURS, SIZES, SHAPES):
         pos = [i for i, w in enumerate(words) if w in pool]                                # where this kind's words sit
         for a, b in itertools.combinations(pos, 2):
             if words[a] != words[b]:
-                w = list(words); w[a], w[b] = w[b], w[a]; cands.append(" ".join(w))    # same words, bound to other objects
+                w = list(words)
+                w[a], w[b] = w[b], w[a]
+                cands.append(" ".join(w))                                                  # same words, other objects
     for j in torch.randperm(len(cands)).tolist():
         if not check_caption(scene, cands[j]): return cands[j]
     return None
-
 
 # %% ../nbs/01_data.ipynb #894b420b
 QTYPES = ["colour", "shape", "count", "exists", "relation", "size"]
@@ -252,13 +266,17 @@ def _q_colour(objs, rng):
     cands = [(f"what colour is the {o.shape}?", o) for o in objs if _unique(objs, shape=o.shape)]
     cands += [(f"what colour is the {o.size} {o.shape}?", o) for o in objs
               if not _unique(objs, shape=o.shape) and _unique(objs, shape=o.shape, size=o.size)]
-    if cands: q, o = rng.choice(cands); return q, o.colour
+    if cands:
+        q, o = rng.choice(cands)
+        return q, o.colour
 
 def _q_shape(objs, rng):
     cands = [(f"what shape is the {o.colour} object?", o) for o in objs if _unique(objs, colour=o.colour)]
     cands += [(f"what shape is the {o.size} {o.colour} object?", o) for o in objs
               if not _unique(objs, colour=o.colour) and _unique(objs, colour=o.colour, size=o.size)]
-    if cands: q, o = rng.choice(cands); return q, o.shape
+    if cands:
+        q, o = rng.choice(cands)
+        return q, o.shape
 
 def _q_count(objs, rng):
     kind = rng.choice(["all", "colour", "shape"])
@@ -270,12 +288,14 @@ def _q_count(objs, rng):
     s = rng.choice([o.shape for o in objs] if present else SHAPES)
     return f"how many {s}s are there?", str(sum(o.shape == s for o in objs))
 
+# %% ../nbs/01_data.ipynb #2d01927b
 def _q_exists(objs, rng):
     with_size = rng.random() < 0.5
     key = (lambda o: (o.size, o.colour, o.shape)) if with_size else (lambda o: (o.colour, o.shape))
     if rng.random() < 0.5: t, ans = key(rng.choice(objs)), "yes"
     else:
-        every = [(s, c, h) for s in SIZES for c in COLOURS for h in SHAPES] if with_size else [(c, h) for c in COLOURS for h in SHAPES]
+        every = ([(s, c, h) for s in SIZES for c in COLOURS for h in SHAPES] if with_size
+                 else [(c, h) for c in COLOURS for h in SHAPES])
         present = {key(o) for o in objs}
         t, ans = rng.choice([t for t in every if t not in present]), "no"
     return f"is there a {' '.join(t)}?", ans
@@ -286,14 +306,17 @@ def _q_relation(objs, rng):
              for cand in [[o for o in objs if o is not b and _on_side(o, b, w)]]
              if len(cand) == 1 and relation(cand[0], b) == w]
     if whats and (not pairs or rng.random() < 1 / 3):
-        w, b, o = rng.choice(whats); return f"what is {w} the {b.colour} {b.shape}?", o.shape
+        w, b, o = rng.choice(whats)
+        return f"what is {w} the {b.colour} {b.shape}?", o.shape
     if pairs:
-        a, b = rng.choice(pairs); yes = rng.random() < 0.5
+        a, b = rng.choice(pairs)
+        yes = rng.random() < 0.5
         rel = relation(a, b) if yes else OPPOSITE[relation(a, b)]
         return f"is the {a.colour} {a.shape} {rel} the {b.colour} {b.shape}?", "yes" if yes else "no"
 
 def _q_size(objs, rng):
-    o = rng.choice(objs); return f"what size is the {o.colour} {o.shape}?", o.size
+    o = rng.choice(objs)
+    return f"what size is the {o.colour} {o.shape}?", o.size
 
 def make_qa(scene: Scene, rng: random.Random) -> list[dict]:
     "One question per applicable type: dicts with question, answer (one word), qtype."
@@ -323,19 +346,26 @@ def sample_clip(rng: random.Random, image_size: int = 64, n_frames: int = 4, max
     for _ in range(rng.randint(1, max_objects)):
         used = {(o.colour, o.shape) for o in objs}
         colour, shape = rng.choice([(c, s) for c in COLOURS for s in SHAPES if (c, s) not in used])
-        size = rng.choice(SIZES); r = radius(size, S)
+        size = rng.choice(SIZES)
+        r = radius(size, S)
         for _try in range(100):
-            m = rng.choice(MOTIONS); vx, vy = _VEL[m][0] * speed, _VEL[m][1] * speed
+            m = rng.choice(MOTIONS)
+            vx, vy = _VEL[m][0] * speed, _VEL[m][1] * speed
             tx, ty = vx * (T - 1), vy * (T - 1)                # total travel
             lo_x, hi_x, lo_y, hi_y = r - min(0, tx), S - 1 - r - max(0, tx), r - min(0, ty), S - 1 - r - max(0, ty)
             if lo_x > hi_x or lo_y > hi_y: continue
             o = Obj(shape, colour, size, rng.randint(lo_x, hi_x), rng.randint(lo_y, hi_y), r)
             step = lambda o, v, t: replace(o, cx=o.cx + v[0] * t, cy=o.cy + v[1] * t)
             if all(_apart(step(o, (vx, vy), t), step(p, v, t)) for t in range(T) for p, v in zip(objs, vels)):
-                objs.append(o); vels.append((vx, vy)); motions.append(m); break
-    frames = [Scene(S, [replace(o, cx=o.cx + v[0] * t, cy=o.cy + v[1] * t) for o, v in zip(objs, vels)]) for t in range(T)]
+                objs.append(o)
+                vels.append((vx, vy))
+                motions.append(m)
+                break
+    frames = [Scene(S, [replace(o, cx=o.cx + v[0] * t, cy=o.cy + v[1] * t) for o, v in zip(objs, vels)])
+              for t in range(T)]
     return Clip(frames, motions)
 
+# %% ../nbs/01_data.ipynb #30777318
 def render_clip(clip: Clip) -> list[Image.Image]:
     "One RGB image per frame."
     return [render(f) for f in clip.frames]
@@ -376,18 +406,21 @@ def _check_index(i, n):
     if not 0 <= i < n: raise IndexError(f"index {i} out of range for a dataset of {n}")
     return i
 
+# %% ../nbs/01_data.ipynb #6a752437
 class ShapesWorld(Dataset):
     "Map-style dataset of `n` ShapesWorld scenes, deterministic per (seed, split, index)."
     def __init__(self, n: int, seed: int = 0, image_size: int = 64, max_objects: int = 3, split: str = "train",
                  n_captions: int = 5):
-        self.n, self.seed, self.image_size, self.max_objects, self.split, self.n_captions = n, seed, image_size, max_objects, split, n_captions
+        self.n, self.seed, self.image_size = n, seed, image_size
+        self.max_objects, self.split, self.n_captions = max_objects, split, n_captions
     def __len__(self): return self.n
     def rng(self, i: int) -> random.Random:
         "The generator of item `i` (a string seed: independent of PYTHONHASHSEED)."
         return random.Random(f"shapesworld/{self.split}/{self.seed}/{i}")
     def meta(self, i: int) -> tuple:
         "(scene, captions, qa) of item `i`, without rendering."
-        i = _check_index(i, self.n); rng = self.rng(i)
+        i = _check_index(i, self.n)
+        rng = self.rng(i)
         scene = sample_scene(rng, self.image_size, self.max_objects)
         return scene, make_captions(scene, rng, self.n_captions), make_qa(scene, rng)
     def qa_lists(self) -> list[list[dict]]:
@@ -396,14 +429,19 @@ class ShapesWorld(Dataset):
     def __getitem__(self, i) -> dict:
         i = _check_index(i, self.n)
         scene, caps, qa = self.meta(i)
-        return dict(image=image_to_tensor(render(scene)), captions=caps, qa=qa, scene=scene, **scene_targets(scene), index=i)
-    def __repr__(self): return f"ShapesWorld(n={self.n}, seed={self.seed}, image_size={self.image_size}, max_objects={self.max_objects}, split={self.split!r})"
+        return dict(image=image_to_tensor(render(scene)), captions=caps, qa=qa, scene=scene, **scene_targets(scene),
+                    index=i)
+    def __repr__(self):
+        return (f"ShapesWorld(n={self.n}, seed={self.seed}, image_size={self.image_size}, "
+                f"max_objects={self.max_objects}, split={self.split!r})")
 
+# %% ../nbs/01_data.ipynb #26b81c3f
 class ShapesWorldClips(Dataset):
-    "Map-style dataset of `n` clips: frames (T, 3, H, W), motion captions, the Clip; deterministic per (seed, split, index)."
+    "Map-style dataset of `n` clips: frames (T, 3, H, W), captions, the Clip; deterministic per (seed, split, index)."
     def __init__(self, n: int, seed: int = 0, image_size: int = 64, clip_len: int = 4, max_objects: int = 3,
                  split: str = "train", n_captions: int = 3):
-        self.n, self.seed, self.image_size, self.clip_len, self.max_objects, self.split, self.n_captions = n, seed, image_size, clip_len, max_objects, split, n_captions
+        self.n, self.seed, self.image_size, self.clip_len = n, seed, image_size, clip_len
+        self.max_objects, self.split, self.n_captions = max_objects, split, n_captions
     def __len__(self): return self.n
     def __getitem__(self, i) -> dict:
         i = _check_index(i, self.n)
@@ -411,6 +449,24 @@ class ShapesWorldClips(Dataset):
         clip = sample_clip(rng, self.image_size, self.clip_len, self.max_objects)
         frames = torch.stack([image_to_tensor(im) for im in render_clip(clip)])            # (T, 3, H, W)
         return dict(frames=frames, captions=clip_captions(clip, rng, self.n_captions), clip=clip, index=i)
+
+# %% ../nbs/01_data.ipynb #1765cdc6
+def _config_kwargs(dc: DataConfig, split: str, seed_offset: int) -> dict:
+    "Dataset arguments of `split` from a preset's DataConfig."
+    return dict(n=dc.n_train if split == "train" else dc.n_val, seed=dc.seed + seed_offset,
+                image_size=dc.image_size, max_objects=dc.max_objects, split=split)
+
+@patch(cls_method=True)
+def from_config(cls: ShapesWorld, dc: DataConfig, split: str = "train", seed_offset: int = 0,
+                **overrides) -> ShapesWorld:
+    "The `split` scenes of a preset's DataConfig (n_train or n_val, seed `dc.seed + seed_offset`); `overrides` win."
+    return cls(**{**_config_kwargs(dc, split, seed_offset), **overrides})
+
+@patch(cls_method=True)
+def from_config(cls: ShapesWorldClips, dc: DataConfig, split: str = "train", seed_offset: int = 0,
+                **overrides) -> ShapesWorldClips:
+    "The `split` clips of a preset's DataConfig (`dc.clip_len` frames, seed `dc.seed + seed_offset`); `overrides` win."
+    return cls(**{**_config_kwargs(dc, split, seed_offset), "clip_len": dc.clip_len, **overrides})
 
 # %% ../nbs/01_data.ipynb #559704cb
 def _dump(obj, path: Path):
@@ -426,7 +482,8 @@ def write_shapesworld(out_dir,                 # folder to write (created)
     "Write ShapesWorld as PNGs + COCO instances/captions JSON + VQA JSONL; return a summary."
     out = Path(out_dir)
     categories = [dict(id=k + 1, name=s, supercategory="shape") for k, s in enumerate(SHAPES)]
-    summary = dict(out=str(out), images=str(out / "images"), seed=seed, image_size=image_size, max_objects=max_objects, splits={})
+    summary = dict(out=str(out), images=str(out / "images"), seed=seed, image_size=image_size, max_objects=max_objects,
+                   splits={})
     for split, n in (("train", n_train), ("val", n_val)):
         ds = ShapesWorld(n, seed, image_size, max_objects, split)
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
@@ -443,8 +500,10 @@ def write_shapesworld(out_dir,                 # folder to write (created)
                                  attributes=dict(colour=o.colour, size=o.size)))
             caps += [dict(id=len(caps) + k + 1, image_id=i, caption=c) for k, c in enumerate(captions)]
             vqa += [dict(image=rel, **q) for q in qa]
-        info = dict(description=f"ShapesWorld {split} (seed {seed}, {image_size}px, <= {max_objects} objects)", version="1.0")
-        paths = {k: out / f"{k}_{split}.{ext}" for k, ext in (("instances", "json"), ("captions", "json"), ("vqa", "jsonl"))}
+        info = dict(description=f"ShapesWorld {split} (seed {seed}, {image_size}px, <= {max_objects} objects)",
+                    version="1.0")
+        paths = {k: out / f"{k}_{split}.{ext}"
+                 for k, ext in (("instances", "json"), ("captions", "json"), ("vqa", "jsonl"))}
         _dump(dict(info=info, licenses=[], images=images, annotations=anns, categories=categories), paths["instances"])
         _dump(dict(info=info, licenses=[], images=images, annotations=caps), paths["captions"])
         paths["vqa"].write_text("".join(json.dumps(r) + "\n" for r in vqa))
@@ -467,13 +526,16 @@ def to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 def load_image(path, image_size: int, where: str = "") -> tuple[torch.Tensor, tuple]:
-    "Image file -> (FloatTensor (3, S, S) in [0, 1], original (width, height)); ValueError naming the file if unreadable."
+    "Image file -> (FloatTensor (3, S, S) in [0, 1], original (width, height)); a ValueError naming an unreadable file."
     path = Path(path)
     if not path.is_file(): raise ValueError(f"{path}: image file missing{where}; check the images folder")
     try:
-        with Image.open(path) as im: im.load(); img = to_rgb(im)
+        with Image.open(path) as im:
+            im.load()
+            img = to_rgb(im)
     except (OSError, UnidentifiedImageError, SyntaxError) as e:
-        raise ValueError(f"{path}: cannot read image{where} ({type(e).__name__}: {e}); is it a valid image file?") from None
+        raise ValueError(f"{path}: cannot read image{where} ({type(e).__name__}: {e}); "
+                         "is it a valid image file?") from None
     w, h = img.size
     if (w, h) != (image_size, image_size): img = img.resize((image_size, image_size), Image.BILINEAR)
     return image_to_tensor(img), (w, h)
@@ -485,7 +547,8 @@ def _read_json(path) -> dict:
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such file")
     try: d = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{path}: not valid JSON ({e})") from None
-    if not isinstance(d, dict): raise ValueError(f"{path}: expected a JSON object at the top level, got {type(d).__name__}")
+    if not isinstance(d, dict):
+        raise ValueError(f"{path}: expected a JSON object at the top level, got {type(d).__name__}")
     return d
 
 def _records(d: dict, key: str, path, need: tuple) -> list:
@@ -494,7 +557,8 @@ def _records(d: dict, key: str, path, need: tuple) -> list:
     for k, r in enumerate(d[key]):
         if not isinstance(r, dict): raise ValueError(f"{path}: {key}[{k}] is not an object: {r!r:.80}")
         for n in need:
-            if n not in r: raise ValueError(f"{path}: {key}[{k}] has no '{n}' (each of '{key}' needs {', '.join(need)})")
+            if n not in r:
+                raise ValueError(f"{path}: {key}[{k}] has no '{n}' (each of '{key}' needs {', '.join(need)})")
     return d[key]
 
 def _is_num(x) -> bool: return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
@@ -503,25 +567,32 @@ def _attr_ids(a) -> tuple[int, int]:
     "Colour and size ids from COCO `attributes` (a dict, or a list of names); -1 when unknown."
     if isinstance(a, dict): c, s = a.get("colour", a.get("color")), a.get("size")
     else:
-        a = list(a or []); c = next((x for x in a if x in COLOURS), None); s = next((x for x in a if x in SIZES), None)
+        a = list(a or [])
+        c = next((x for x in a if x in COLOURS), None)
+        s = next((x for x in a if x in SIZES), None)
     return COLOURS.index(c) if c in COLOURS else -1, SIZES.index(s) if s in SIZES else -1
 
+# %% ../nbs/01_data.ipynb #c80702a8
 class CocoDataset(Dataset):
     "Images with COCO instances and/or COCO captions, as ShapesWorld-style items."
     def __init__(self, images_dir, instances_json=None, captions_json=None, image_size: int = 64):
         if instances_json is None and captions_json is None:
             raise ValueError("CocoDataset needs instances_json and/or captions_json")
         self.images_dir, self.image_size = Path(images_dir), image_size
-        self.ids, self.files, self.src = [], {}, {}      # image ids in order, id -> file_name, id -> (json, record index)
+        self.ids, self.files, self.src = [], {}, {}   # image ids in order, id -> file_name, id -> (json, record index)
         self.anns, self.captions, self.categories, self.has_attributes = None, None, None, False
         def add_images(d, path):
             for k, im in enumerate(_records(d, "images", path, ("id", "file_name"))):
                 if im["id"] not in self.files:
-                    self.ids.append(im["id"]); self.files[im["id"]] = im["file_name"]; self.src[im["id"]] = (Path(path).name, k)
+                    self.ids.append(im["id"])
+                    self.files[im["id"]] = im["file_name"]
+                    self.src[im["id"]] = (Path(path).name, k)
         if instances_json is not None:
-            d = _read_json(instances_json); add_images(d, instances_json)
+            d = _read_json(instances_json)
+            add_images(d, instances_json)
             cats = sorted(_records(d, "categories", instances_json, ("id", "name")), key=lambda c: c["id"])
-            self.categories = [c["name"] for c in cats]; cat2label = {c["id"]: k for k, c in enumerate(cats)}
+            self.categories = [c["name"] for c in cats]
+            cat2label = {c["id"]: k for k, c in enumerate(cats)}
             self.anns = {i: [] for i in self.ids}
             for k, a in enumerate(_records(d, "annotations", instances_json, ("image_id", "category_id", "bbox"))):
                 where = f"{instances_json}: annotations[{k}]"
@@ -529,38 +600,54 @@ class CocoDataset(Dataset):
                 if not (isinstance(b, (list, tuple)) and len(b) == 4 and all(map(_is_num, b))):
                     raise ValueError(f"{where}: bbox must be 4 numbers [x, y, w, h], got {b!r:.80}")
                 if b[2] < 0 or b[3] < 0: raise ValueError(f"{where}: bbox width and height must be >= 0, got {b}")
-                if a["image_id"] not in self.anns: raise ValueError(f"{where}: image_id {a['image_id']!r} is not in 'images'")
-                if a["category_id"] not in cat2label: raise ValueError(f"{where}: category_id {a['category_id']!r} is not in 'categories'")
+                if a["image_id"] not in self.anns:
+                    raise ValueError(f"{where}: image_id {a['image_id']!r} is not in 'images'")
+                if a["category_id"] not in cat2label:
+                    raise ValueError(f"{where}: category_id {a['category_id']!r} is not in 'categories'")
                 if "attributes" in a: self.has_attributes = True
-                self.anns[a["image_id"]].append((list(map(float, b)), cat2label[a["category_id"]], *_attr_ids(a.get("attributes"))))
+                self.anns[a["image_id"]].append((list(map(float, b)), cat2label[a["category_id"]],
+                                                 *_attr_ids(a.get("attributes"))))
         if captions_json is not None:
             d = _read_json(captions_json)
             if instances_json is None: add_images(d, captions_json)
             self.captions = {i: [] for i in self.ids}
             for k, a in enumerate(_records(d, "annotations", captions_json, ("image_id", "caption"))):
-                if not isinstance(a["caption"], str): raise ValueError(f"{captions_json}: annotations[{k}]: caption must be a string")
+                if not isinstance(a["caption"], str):
+                    raise ValueError(f"{captions_json}: annotations[{k}]: caption must be a string")
                 if a["image_id"] in self.captions: self.captions[a["image_id"]].append(a["caption"])
-                elif instances_json is None: raise ValueError(f"{captions_json}: annotations[{k}]: image_id {a['image_id']!r} is not in 'images'")
+                elif instances_json is None:
+                    raise ValueError(f"{captions_json}: annotations[{k}]: image_id {a['image_id']!r} "
+                                     "is not in 'images'")
         for i in self.ids:
             if not (self.images_dir / self.files[i]).is_file():
                 f, k = self.src[i]
-                raise ValueError(f"{self.images_dir / self.files[i]}: image file missing (images[{k}] of {f}); check the images folder")
+                raise ValueError(f"{self.images_dir / self.files[i]}: image file missing (images[{k}] of {f}); "
+                                 "check the images folder")
 
     def __len__(self): return len(self.ids)
-    def __getitem__(self, i) -> dict:
-        i = _check_index(i, len(self.ids)); img_id = self.ids[i]; f, k = self.src[img_id]
-        image, (w, h) = load_image(self.images_dir / self.files[img_id], self.image_size, f" (images[{k}] of {f})")
-        item = dict(image=image, index=i, image_id=img_id)
-        if self.captions is not None: item["captions"] = list(self.captions[img_id])
-        if self.anns is not None:
-            A = self.anns[img_id]; S = self.image_size
-            xywh = torch.tensor([a[0] for a in A], dtype=torch.float32).reshape(-1, 4)                # (n, 4)
-            boxes = box_convert(xywh, "xywh", "xyxy") * torch.tensor([S / w, S / h, S / w, S / h])   # (n, 4) resized
-            item.update(boxes=boxes.clamp_(0, S), labels=torch.tensor([a[1] for a in A], dtype=torch.long))
-            if self.has_attributes:
-                item.update(colours=torch.tensor([a[2] for a in A], dtype=torch.long), sizes=torch.tensor([a[3] for a in A], dtype=torch.long))
-        return item
 
+# %% ../nbs/01_data.ipynb #90a93c19
+@patch
+def __getitem__(self: CocoDataset, i) -> dict:
+    "Item `i`: image, index, image_id, and the captions and/or boxes, labels (colours, sizes) its files have."
+    i = _check_index(i, len(self.ids))
+    img_id = self.ids[i]
+    f, k = self.src[img_id]
+    image, (w, h) = load_image(self.images_dir / self.files[img_id], self.image_size, f" (images[{k}] of {f})")
+    item = dict(image=image, index=i, image_id=img_id)
+    if self.captions is not None: item["captions"] = list(self.captions[img_id])
+    if self.anns is not None:
+        A = self.anns[img_id]
+        S = self.image_size
+        xywh = torch.tensor([a[0] for a in A], dtype=torch.float32).reshape(-1, 4)                # (n, 4)
+        boxes = box_convert(xywh, "xywh", "xyxy") * torch.tensor([S / w, S / h, S / w, S / h])   # (n, 4) resized
+        item.update(boxes=boxes.clamp_(0, S), labels=torch.tensor([a[1] for a in A], dtype=torch.long))
+        if self.has_attributes:
+            item.update(colours=torch.tensor([a[2] for a in A], dtype=torch.long),
+                        sizes=torch.tensor([a[3] for a in A], dtype=torch.long))
+    return item
+
+# %% ../nbs/01_data.ipynb #0e6590d4
 class VQAJsonl(Dataset):
     "VQA JSON Lines ({image, question, answer[, qtype]} per line), one item per image with its `qa` list."
     def __init__(self, jsonl, images_dir, image_size: int = 64):
@@ -583,71 +670,67 @@ class VQAJsonl(Dataset):
             if "qtype" in r: q["qtype"] = r["qtype"]
             if r["image"] not in self.qa:
                 if not (self.images_dir / r["image"]).is_file():
-                    raise ValueError(f"{self.images_dir / r['image']}: image file missing ({where}); check the images folder")
-                self.images.append(r["image"]); self.qa[r["image"]] = []
-            self.qa[r["image"]].append(q); self.records.append(dict(image=r["image"], **q))
+                    raise ValueError(f"{self.images_dir / r['image']}: image file missing ({where}); "
+                                     "check the images folder")
+                self.images.append(r["image"])
+                self.qa[r["image"]] = []
+            self.qa[r["image"]].append(q)
+            self.records.append(dict(image=r["image"], **q))
 
     def __len__(self): return len(self.images)
     def qa_lists(self) -> list[list[dict]]:
         "The `qa` list of every item, without reading images."
         return [self.qa[f] for f in self.images]
     def __getitem__(self, i) -> dict:
-        i = _check_index(i, len(self.images)); f = self.images[i]
+        i = _check_index(i, len(self.images))
+        f = self.images[i]
         image, _ = load_image(self.images_dir / f, self.image_size, f" (in {self.path.name})")
         return dict(image=image, qa=[dict(q) for q in self.qa[f]], index=i, file=f)
 
-# %% ../nbs/01_data.ipynb #f82212d4
-@call_parse
-def vlp_data(out: str = "data/shapesworld",  # output folder
-             n_train: int = 4000,             # training images
-             n_val: int = 500,                # validation images
-             seed: int = 0,                   # dataset seed
-             size: int = 64,                  # image side in pixels
-             max_objects: int = 3,            # at most this many objects per image
-            ):
-    "Write ShapesWorld (PNG + COCO instances/captions JSON + VQA JSONL) and print a JSON summary."
-    summary = write_shapesworld(out, n_train=n_train, n_val=n_val, seed=seed, image_size=size, max_objects=max_objects)
-    print(json.dumps(summary))
-    return summary
-
 # %% ../nbs/01_data.ipynb #f2d0662d
-_PHRASE_RE = re.compile(r"\b(?:(small|large) )?(?:(red|green|blue|yellow|purple|cyan) )?(circle|square|triangle|diamond|object)\b")
+_PHRASE_RE = re.compile(r"\b(?:(small|large) )?(?:(red|green|blue|yellow|purple|cyan) )?"
+                        r"(circle|square|triangle|diamond|object)\b")
 
 def _names_object(m) -> bool:
     "A phrase match names an object unless it is a bare 'object(s)' ('one object', 'three objects')."
     return not (m.group(3) == "object" and m.group(2) is None)
 
 def named_objects(text: str, scene: Scene) -> list:
-    "(start, end, object) for each phrase '[size] [colour] shape|object' of `text` that names exactly one object of `scene`."
+    "(start, end, object) for each phrase '[size] [colour] shape|object' of `text` that names one object of `scene`."
     out = []
     for m in _PHRASE_RE.finditer(text):
         if not _names_object(m): continue
         size, colour, shape = m.groups()
-        objs = [o for o in scene.objects if (colour is None or o.colour == colour) and (shape == "object" or o.shape == shape)
-                and (size is None or o.size == size)]
+        objs = [o for o in scene.objects if (colour is None or o.colour == colour)
+                and (shape == "object" or o.shape == shape) and (size is None or o.size == size)]
         if len(objs) == 1: out.append((m.start(), m.end(), objs[0]))
     return out
 
+# %% ../nbs/01_data.ipynb #734092e4
 def _offsets(tokenizer, texts, max_len):
     "Per text: {character end: token} and {character start: token} of its word pieces."
-    enc = tokenizer(list(texts), padding="max_length", truncation=True, max_length=max_len, return_offsets_mapping=True)
-    return [({e: j for j, (s, e) in enumerate(o) if e > s}, {s: j for j, (s, e) in enumerate(o) if e > s}) for o in enc["offset_mapping"]]
+    enc = tokenizer(list(texts), padding="max_length", truncation=True, max_length=max_len,
+                    return_offsets_mapping=True)
+    return [({e: j for j, (s, e) in enumerate(o) if e > s}, {s: j for j, (s, e) in enumerate(o) if e > s})
+            for o in enc["offset_mapping"]]
 
 def grounding_targets(texts: list[str],   # B captions or questions
                       scenes: list,        # the B scenes they are about
                       tokenizer,           # `vlp_edu.text.get_tokenizer()` (a fast tokenizer: character offsets)
                       max_len: int = 24,   # T, as in `tokenize`
                       k: int = 4,          # at most k named objects per text
-                      offsets: list | None = None,  # `_offsets(tokenizer, texts, max_len)` when the caller already has them
+                      offsets: list | None = None,  # `_offsets(tokenizer, texts, max_len)` if the caller has them
                      ) -> dict:
-    "`ground_pos` (B, k): token ending each named object's phrase (-1: none); `ground_xy` (B, k, 2): its centre / image side."
+    "`ground_pos` (B, k): token ending each named object's phrase (-1: none); `ground_xy` (B, k, 2): centre / side."
     pos, xy = torch.full((len(texts), k), -1, dtype=torch.long), torch.zeros(len(texts), k, 2)
     for b, (text, scene, (end_tok, _)) in enumerate(zip(texts, scenes, offsets or _offsets(tokenizer, texts, max_len))):
-        named = [(o, end_tok[e]) for s, e, o in named_objects(text, scene) if e in end_tok][:k]   # a truncated phrase is skipped
+        named = [(o, end_tok[e]) for s, e, o in named_objects(text, scene) if e in end_tok][:k]   # truncated: skipped
         for j, (o, t) in enumerate(named):
-            pos[b, j] = t; xy[b, j] = torch.tensor([o.cx, o.cy], dtype=torch.float) / scene.image_size
+            pos[b, j] = t
+            xy[b, j] = torch.tensor([o.cx, o.cy], dtype=torch.float) / scene.image_size
     return dict(ground_pos=pos, ground_xy=xy)
 
+# %% ../nbs/01_data.ipynb #5c0fd8ec
 def phrase_positions(texts: list[str], tokenizer, max_len: int = 24, offsets: list | None = None) -> torch.Tensor:
     "(B, 3) tokens ending the first two object phrases and starting the relation word; -1 where absent. Text only."
     out = torch.full((len(texts), 3), -1, dtype=torch.long)
@@ -672,53 +755,41 @@ def _pick(items, key: str, what: str) -> list:
     return out
 
 def _targets(it) -> dict:
-    n = len(it["labels"]); unknown = torch.full((n,), -1, dtype=torch.long)
-    return dict(boxes=it["boxes"], labels=it["labels"], colours=it.get("colours", unknown), sizes=it.get("sizes", unknown))
+    n = len(it["labels"])
+    unknown = torch.full((n,), -1, dtype=torch.long)
+    return dict(boxes=it["boxes"], labels=it["labels"], colours=it.get("colours", unknown),
+                sizes=it.get("sizes", unknown))
 
+# %% ../nbs/01_data.ipynb #08ce3da4
 def collate_pretrain(items: list[dict],  # dataset items with image and captions (and boxes for targets)
                      tokenizer,          # from `vlp_edu.text.get_tokenizer()`
                      max_len: int = 24,  # T: text tokens including [CLS]/[SEP]
-                     foils: bool = False, # with scenes: also a foil of each caption (`foil_caption`) for ITM (draws from the global RNG)
-                     itc_negatives: bool = False,  # with scenes: also each caption's binding foil (else its foil) for ITC (global RNG)
+                     foils: bool = False, # with scenes: also each caption's foil (`foil_caption`) for ITM (global RNG)
+                     itc_negatives: bool = False,  # with scenes: also each caption's binding foil (else foil) for ITC
                     ) -> dict:
-    "Batch for image-text pretraining: images, one tokenized caption per image, detection targets; with scenes, grounding targets, `caption_true`, foils and ITC negatives."
-    from vlp_edu.text import tokenize
+    "Image-text batch: images, one tokenized caption each, targets; with scenes: grounding, `caption_true`, foils."
     caps = _pick(items, "captions", "pretraining needs captions (give CocoDataset a captions_json)")
     ids, mask = tokenize(tokenizer, caps, max_len)                                        # (B, T), (B, T)
     out = dict(images=_stack_images(items), input_ids=ids, attention_mask=mask, captions=caps)
     if all("boxes" in it for it in items): out["targets"] = [_targets(it) for it in items]
-    if all("scene" in it for it in items):   # (B_img, B_txt): caption j is also true of image i (not a negative for ITM)
-        out.update(grounding_targets(caps, [it["scene"] for it in items], tokenizer, max_len))   # no random numbers drawn
+    if all("scene" in it for it in items):   # (B_img, B_txt): caption j is also true of image i (not an ITM negative)
+        scenes = [it["scene"] for it in items]
+        out.update(grounding_targets(caps, scenes, tokenizer, max_len))                  # no random numbers drawn
         out["caption_true"] = torch.tensor([[check_caption(it["scene"], c) for c in caps] for it in items])
-        if foils or itc_negatives:           # foil i is false of image i; a caption without a foil keeps its text, foil_valid False
+        if foils or itc_negatives:   # foil i is false of image i; without a foil: the caption's text, foil_valid False
             fo = [foil_caption(it["scene"], c) for it, c in zip(items, caps)]
         if foils:
-            out["foil_input_ids"], out["foil_attention_mask"] = tokenize(tokenizer, [f or c for f, c in zip(fo, caps)], max_len)  # (B, T)
-            out["foil_valid"], out["foils"] = torch.tensor([f is not None for f in fo]), fo                                      # (B,)
-        if itc_negatives:                    # binding foil i (two words swapped), else foil i: false of image i
+            foil_texts = [f or c for f, c in zip(fo, caps)]
+            out["foil_input_ids"], out["foil_attention_mask"] = tokenize(tokenizer, foil_texts, max_len)   # (B, T)
+            out["foil_valid"], out["foils"] = torch.tensor([f is not None for f in fo]), fo                # (B,)
+        if itc_negatives:            # binding foil i (two words swapped), else foil i: false of image i
             ng = [binding_foil(it["scene"], c) or f for it, c, f in zip(items, caps, fo)]
-            out["neg_input_ids"], out["neg_attention_mask"] = tokenize(tokenizer, [n or c for n, c in zip(ng, caps)], max_len)    # (B, T)
-            out["neg_valid"], out["negatives"] = torch.tensor([n is not None for n in ng]), ng                                 # (B,)
+            neg_texts = [n or c for n, c in zip(ng, caps)]
+            out["neg_input_ids"], out["neg_attention_mask"] = tokenize(tokenizer, neg_texts, max_len)      # (B, T)
+            out["neg_valid"], out["negatives"] = torch.tensor([n is not None for n in ng]), ng             # (B,)
     return out
 
-def collate_vqa(items: list[dict],       # dataset items with image and qa
-                tokenizer,               # from `vlp_edu.text.get_tokenizer()`
-                max_len: int = 24,       # T: question tokens including [CLS]/[SEP]
-                answer_to_id: dict | None = None,  # answer -> class id (`build_answer_vocab`)
-               ) -> dict:
-    "Batch for VQA: images, one tokenized question per image, answer ids (-100 if unknown), answers, qtypes, `phrase_pos`; with scenes, grounding targets."
-    from vlp_edu.text import tokenize
-    if answer_to_id is None: raise ValueError("collate_vqa needs answer_to_id; build one with build_answer_vocab(train_ds)")
-    qa = _pick(items, "qa", "VQA needs questions (use ShapesWorld or VQAJsonl)")
-    qs = [q["question"] for q in qa]
-    ids, mask = tokenize(tokenizer, qs, max_len)                                          # (B, T), (B, T)
-    out = dict(images=_stack_images(items), input_ids=ids, attention_mask=mask,
-               answer_label=torch.tensor([answer_to_id.get(q["answer"], -100) for q in qa], dtype=torch.long),  # (B,)
-               questions=qs, answers=[q["answer"] for q in qa], qtypes=[q.get("qtype", "other") for q in qa],
-               phrase_pos=phrase_positions(qs, tokenizer, max_len, offs := _offsets(tokenizer, qs, max_len)))   # (B, 3); offsets once
-    if all("scene" in it for it in items): out.update(grounding_targets(qs, [it["scene"] for it in items], tokenizer, max_len, offsets=offs))
-    return out
-
+# %% ../nbs/01_data.ipynb #8b41d64f
 def build_answer_vocab(*sources) -> dict:
     "answer -> id over datasets (items with `qa`, or `qa_lists()`), lists of QA dicts, or lists of such lists; sorted."
     answers = set()
@@ -729,3 +800,24 @@ def build_answer_vocab(*sources) -> dict:
         else: [add(y) for y in x]
     for s in sources: add(s)
     return {a: k for k, a in enumerate(sorted(answers))}
+
+# %% ../nbs/01_data.ipynb #d460b72c
+def collate_vqa(items: list[dict],       # dataset items with image and qa
+                tokenizer,               # from `vlp_edu.text.get_tokenizer()`
+                max_len: int = 24,       # T: question tokens including [CLS]/[SEP]
+                answer_to_id: dict | None = None,  # answer -> class id (`build_answer_vocab`)
+               ) -> dict:
+    "VQA batch: images, one tokenized question each, answer ids (-100: unknown), `phrase_pos`; with scenes, grounding."
+    if answer_to_id is None:
+        raise ValueError("collate_vqa needs answer_to_id; build one with build_answer_vocab(train_ds)")
+    qa = _pick(items, "qa", "VQA needs questions (use ShapesWorld or VQAJsonl)")
+    qs = [q["question"] for q in qa]
+    ids, mask = tokenize(tokenizer, qs, max_len)                                          # (B, T), (B, T)
+    offs = _offsets(tokenizer, qs, max_len)                                               # once, for both parses
+    out = dict(images=_stack_images(items), input_ids=ids, attention_mask=mask,
+               answer_label=torch.tensor([answer_to_id.get(q["answer"], -100) for q in qa], dtype=torch.long),  # (B,)
+               questions=qs, answers=[q["answer"] for q in qa], qtypes=[q.get("qtype", "other") for q in qa],
+               phrase_pos=phrase_positions(qs, tokenizer, max_len, offs))                 # (B, 3)
+    if all("scene" in it for it in items):
+        out.update(grounding_targets(qs, [it["scene"] for it in items], tokenizer, max_len, offsets=offs))
+    return out

@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+from fastcore.basics import patch
 from scipy.optimize import linear_sum_assignment
 from torchvision.ops import box_convert, generalized_box_iou, generalized_box_iou_loss
 
@@ -27,7 +28,7 @@ def giou_cxcywh(a: Tensor, # boxes (N, 4) as normalised (cx, cy, w, h)
 
 # %% ../nbs/09_detection.ipynb #08133296
 class HungarianMatcher(nn.Module):
-    "DETR's one-to-one matcher between Q predictions and the n targets of each image (class, attribute, L1, GIoU costs)."
+    "DETR's one-to-one matcher of Q predictions to the n targets of each image (class, attribute, L1, GIoU costs)."
     def __init__(self,
                  cost_class: float = 1.0, # weight of -p(class)
                  cost_bbox: float = 5.0,  # weight of the L1 distance of (cx, cy, w, h)
@@ -40,7 +41,7 @@ class HungarianMatcher(nn.Module):
     def cost_matrix(self,
                     outputs: dict, # pred_logits (B, Q, C+1), pred_boxes (B, Q, 4), optional pred_attrs
                     targets: list, # B target dicts with n_1 .. n_B objects
-                   ) -> Tensor: # (B, Q, N): cost of every query of every image against all N = sum(n_i) targets of the batch
+                   ) -> Tensor: # (B, Q, N): every query of every image against all N = sum(n_i) targets of the batch
         "Pair costs for the whole batch at once (DETR's trick); image i's block is `.split(sizes, -1)[i][i]`."
         B, Q = outputs["pred_logits"].shape[:2]
         prob = outputs["pred_logits"].flatten(0, 1).float().softmax(-1)                  # (B*Q, C+1)
@@ -51,29 +52,32 @@ class HungarianMatcher(nn.Module):
         cost = cost + self.cost_bbox * torch.cdist(boxes, tboxes, p=1)                    # L1 distance
         cost = cost - self.cost_giou * giou_cxcywh(boxes, tboxes)
         for name, logits in (outputs.get("pred_attrs") or {}).items():
-            if all(name in (t.get("attrs") or {}) for t in targets):                     # only attributes every target has
+            if all(name in (t.get("attrs") or {}) for t in targets):                     # attributes every target has
                 tattr = torch.cat([t["attrs"][name] for t in targets]).to(prob.device)    # (N,)
                 cost = cost - self.cost_attr * logits.flatten(0, 1).float().softmax(-1)[:, tattr]
         return cost.view(B, Q, -1)                                                        # (B, Q, N)
 
-    @torch.no_grad()
-    def forward(self,
-                outputs: dict, # pred_logits (B, Q, C+1), pred_boxes (B, Q, 4) cxcywh, optional pred_attrs {name: (B, Q, k)}
-                targets: list, # B dicts: labels (n,), boxes (n, 4) normalised cxcywh, optional attrs {name: (n,)}
-               ) -> list: # B pairs (pred_idx, tgt_idx) of int64 tensors, each of length min(Q, n)
-        "Minimum-cost assignment of predictions to targets, per image."
-        if len(targets) != outputs["pred_logits"].shape[0]:
-            raise ValueError(f"HungarianMatcher: {len(targets)} targets for a batch of {outputs['pred_logits'].shape[0]} predictions; pass one target dict per image")
-        sizes = [len(t["labels"]) for t in targets]
-        cost = self.cost_matrix(outputs, targets).cpu()                                   # (B, Q, N)
-        indices = []
-        for i, c in enumerate(cost.split(sizes, -1)):                                     # c: (B, Q, n_i)
-            rows, cols = linear_sum_assignment(c[i].numpy())
-            indices.append((torch.as_tensor(rows, dtype=torch.int64), torch.as_tensor(cols, dtype=torch.int64)))
-        return indices
+# %% ../nbs/09_detection.ipynb #931a0e6e
+@patch
+@torch.no_grad()
+def forward(self: HungarianMatcher,
+            outputs: dict, # pred_logits (B, Q, C+1), pred_boxes (B, Q, 4) cxcywh, optional pred_attrs {name: (B, Q, k)}
+            targets: list, # B dicts: labels (n,), boxes (n, 4) normalised cxcywh, optional attrs {name: (n,)}
+           ) -> list: # B pairs (pred_idx, tgt_idx) of int64 tensors, each of length min(Q, n)
+    "Minimum-cost assignment of predictions to targets, per image."
+    if len(targets) != outputs["pred_logits"].shape[0]:
+        raise ValueError(f"HungarianMatcher: {len(targets)} targets for a batch of {outputs['pred_logits'].shape[0]} "
+                         "predictions; pass one target dict per image")
+    sizes = [len(t["labels"]) for t in targets]
+    cost = self.cost_matrix(outputs, targets).cpu()                                   # (B, Q, N)
+    indices = []
+    for i, c in enumerate(cost.split(sizes, -1)):                                     # c: (B, Q, n_i)
+        rows, cols = linear_sum_assignment(c[i].numpy())
+        indices.append((torch.as_tensor(rows, dtype=torch.int64), torch.as_tensor(cols, dtype=torch.int64)))
+    return indices
 
 # %% ../nbs/09_detection.ipynb #2592e396
-def to_detr_targets(targets: list, # B dicts from the data module: boxes (n, 4) xyxy pixels, labels (n,), optional colours / sizes (n,)
+def to_detr_targets(targets: list, # B data-module dicts: boxes (n, 4) xyxy pixels, labels (n,), optional colours/sizes
                     image_size,    # int (square) or (H, W): the pixel size the boxes refer to
                    ) -> list: # B dicts: labels, boxes (n, 4) normalised cxcywh, attrs {"colour", "size"}
     "Convert data-module targets (pixel xyxy boxes) to DETR targets (normalised cxcywh, attribute dict)."
@@ -82,7 +86,8 @@ def to_detr_targets(targets: list, # B dicts from the data module: boxes (n, 4) 
     for t in targets:
         boxes = torch.as_tensor(t["boxes"], dtype=torch.float32).reshape(-1, 4)          # (n, 4) xyxy pixels
         scale = boxes.new_tensor([W, H, W, H])
-        attrs = {k: torch.as_tensor(t[src], dtype=torch.int64) for k, src in (("colour", "colours"), ("size", "sizes")) if src in t}
+        attrs = {k: torch.as_tensor(t[src], dtype=torch.int64)
+                 for k, src in (("colour", "colours"), ("size", "sizes")) if src in t}
         out.append(dict(labels=torch.as_tensor(t["labels"], dtype=torch.int64),
                         boxes=box_convert(boxes / scale, "xyxy", "cxcywh"), attrs={**attrs, **t.get("attrs", {})}))
     return out
@@ -91,13 +96,13 @@ def to_detr_targets(targets: list, # B dicts from the data module: boxes (n, 4) 
 DETR_WEIGHTS = {"loss_ce": 1.0, "loss_attr": 1.0, "loss_bbox": 5.0, "loss_giou": 2.0}
 
 class SetCriterion(nn.Module):
-    "DETR's set loss with E2E-VLP's attribute term: CE (with a down-weighted no-object class) + attribute CE + L1 + GIoU, on every decoder layer."
+    "DETR's set loss with E2E-VLP's attribute term: no-object-weighted CE + attribute CE + L1 + GIoU, on every layer."
     def __init__(self,
                  num_classes: int,                      # C object classes; index C is "no object"
                  matcher: HungarianMatcher = None,      # defaults to HungarianMatcher() with DETR's costs
                  weight_dict: dict = None,              # loss name -> weight; defaults to DETR_WEIGHTS
                  eos_coef: float = 0.1,                 # weight of the no-object class in the CE
-                 attr_sizes: dict = None,               # attribute name -> number of values; defaults to {"colour": 6, "size": 2}
+                 attr_sizes: dict = None,               # name -> number of values; default {"colour": 6, "size": 2}
                 ):
         super().__init__()
         self.num_classes = num_classes
@@ -105,7 +110,8 @@ class SetCriterion(nn.Module):
         self.weight_dict = dict(DETR_WEIGHTS if weight_dict is None else weight_dict)
         self.eos_coef = eos_coef
         self.attr_sizes = {"colour": 6, "size": 2} if attr_sizes is None else dict(attr_sizes)
-        w = torch.ones(num_classes + 1); w[-1] = eos_coef
+        w = torch.ones(num_classes + 1)
+        w[-1] = eos_coef
         self.register_buffer("empty_weight", w, persistent=False)
 
     def check_targets(self, targets: list):
@@ -113,62 +119,70 @@ class SetCriterion(nn.Module):
         for i, t in enumerate(targets):
             b, l = t["boxes"], t["labels"]
             if b.ndim != 2 or b.shape[-1] != 4 or len(b) != len(l):
-                raise ValueError(f"SetCriterion: target {i} has boxes {tuple(b.shape)} and labels {tuple(l.shape)}; expected (n, 4) and (n,)")
+                raise ValueError(f"SetCriterion: target {i} has boxes {tuple(b.shape)} and labels {tuple(l.shape)}; "
+                                 "expected (n, 4) and (n,)")
             if len(b) and (b.min() < -1e-3 or b.max() > 1 + 1e-3):
                 raise ValueError(f"SetCriterion: target {i} boxes must be normalised (cx, cy, w, h) in [0, 1]; "
                                  "convert pixel xyxy boxes with to_detr_targets(targets, image_size)")
             if len(l) and (l.min() < 0 or l.max() >= self.num_classes):
                 raise ValueError(f"SetCriterion: target {i} has labels outside 0..{self.num_classes - 1}")
 
-    def layer_losses(self, out: dict, targets: list, indices: list, num_boxes: float) -> dict:
-        "Unweighted losses of one decoder layer's predictions given its match."
-        logits = out["pred_logits"]                                                      # (B, Q, C+1)
-        B, Q, _ = logits.shape
-        bidx = torch.cat([torch.full_like(src, i) for i, (src, _) in enumerate(indices)]).to(logits.device)  # (N,)
-        qidx = torch.cat([src for src, _ in indices]).to(logits.device)                                      # (N,)
-        tcls = torch.full((B, Q), self.num_classes, dtype=torch.int64, device=logits.device)  # all "no object" ...
-        tcls[bidx, qidx] = torch.cat([t["labels"][j] for t, (_, j) in zip(targets, indices)]).to(logits.device)  # ... but the matched
-        loss_ce = F.cross_entropy(logits.transpose(1, 2).float(), tcls, weight=self.empty_weight)  # weighted mean over B*Q
-        src = out["pred_boxes"][bidx, qidx].float()                                      # (N, 4)
-        tgt = torch.cat([t["boxes"][j] for t, (_, j) in zip(targets, indices)]).to(src)  # (N, 4)
-        loss_bbox = F.l1_loss(src, tgt, reduction="none").sum() / num_boxes
-        loss_giou = generalized_box_iou_loss(box_convert(src, "cxcywh", "xyxy"), box_convert(tgt, "cxcywh", "xyxy")).sum() / num_boxes
-        loss_attr = logits.new_zeros(())
-        pred_attrs = out.get("pred_attrs") or {}
-        for name in self.attr_sizes:
-            if name not in pred_attrs or not all(name in (t.get("attrs") or {}) for t in targets): continue
-            a = pred_attrs[name][bidx, qidx].float()                                     # (N, k)
-            ta = torch.cat([t["attrs"][name][j] for t, (_, j) in zip(targets, indices)]).to(logits.device)  # (N,)
-            loss_attr = loss_attr + F.cross_entropy(a, ta, reduction="sum") / num_boxes
-        acc = (logits[bidx, qidx].argmax(-1) == tcls[bidx, qidx]).float().mean() if len(bidx) else logits.new_zeros(())
-        return dict(loss_ce=loss_ce, loss_attr=loss_attr, loss_bbox=loss_bbox, loss_giou=loss_giou, acc_cls=acc)
+# %% ../nbs/09_detection.ipynb #a5eddc68
+@patch
+def layer_losses(self: SetCriterion, out: dict, targets: list, indices: list, num_boxes: float) -> dict:
+    "Unweighted losses of one decoder layer's predictions given its match."
+    logits = out["pred_logits"]                                                      # (B, Q, C+1)
+    B, Q, _ = logits.shape
+    bidx = torch.cat([torch.full_like(src, i) for i, (src, _) in enumerate(indices)]).to(logits.device)  # (N,)
+    qidx = torch.cat([src for src, _ in indices]).to(logits.device)                                      # (N,)
+    tcls = torch.full((B, Q), self.num_classes, dtype=torch.int64, device=logits.device)  # all "no object" ...
+    tcls[bidx, qidx] = torch.cat([t["labels"][j] for t, (_, j) in zip(targets, indices)]).to(logits.device)  # ... but
+    loss_ce = F.cross_entropy(logits.transpose(1, 2).float(), tcls, weight=self.empty_weight)  # weighted mean, B*Q
+    src = out["pred_boxes"][bidx, qidx].float()                                      # (N, 4)
+    tgt = torch.cat([t["boxes"][j] for t, (_, j) in zip(targets, indices)]).to(src)  # (N, 4)
+    loss_bbox = F.l1_loss(src, tgt, reduction="none").sum() / num_boxes
+    loss_giou = generalized_box_iou_loss(box_convert(src, "cxcywh", "xyxy"),
+                                         box_convert(tgt, "cxcywh", "xyxy")).sum() / num_boxes
+    loss_attr = logits.new_zeros(())
+    pred_attrs = out.get("pred_attrs") or {}
+    for name in self.attr_sizes:
+        if name not in pred_attrs or not all(name in (t.get("attrs") or {}) for t in targets): continue
+        a = pred_attrs[name][bidx, qidx].float()                                     # (N, k)
+        ta = torch.cat([t["attrs"][name][j] for t, (_, j) in zip(targets, indices)]).to(logits.device)  # (N,)
+        loss_attr = loss_attr + F.cross_entropy(a, ta, reduction="sum") / num_boxes
+    acc = (logits[bidx, qidx].argmax(-1) == tcls[bidx, qidx]).float().mean() if len(bidx) else logits.new_zeros(())
+    return dict(loss_ce=loss_ce, loss_attr=loss_attr, loss_bbox=loss_bbox, loss_giou=loss_giou, acc_cls=acc)
 
-    def weighted(self, losses: dict) -> Tensor:
-        "Weighted sum of the named losses."
-        return sum(w * losses[k] for k, w in self.weight_dict.items() if k in losses)
+# %% ../nbs/09_detection.ipynb #95f6836b
+@patch
+def weighted(self: SetCriterion, losses: dict) -> Tensor:
+    "Weighted sum of the named losses."
+    return sum(w * losses[k] for k, w in self.weight_dict.items() if k in losses)
 
-    def forward(self,
-                outputs: dict, # DETR outputs: pred_logits, pred_boxes, optional pred_attrs and aux_outputs (list of the same)
-                targets: list, # B dicts: labels (n,), boxes (n, 4) normalised cxcywh, optional attrs {name: (n,)}
-               ) -> dict: # loss_ce, loss_attr, loss_bbox, loss_giou (last layer), loss_aux, loss (total), acc_cls
-        "Match every layer's predictions to the targets and return the named losses."
-        self.check_targets(targets)
-        num_boxes = float(sum(len(t["labels"]) for t in targets))
-        if torch.distributed.is_available() and torch.distributed.is_initialized():  # DDP: average the box count over processes
-            n = torch.tensor([num_boxes], device=outputs["pred_logits"].device)
-            torch.distributed.all_reduce(n); num_boxes = n.item() / torch.distributed.get_world_size()
-        num_boxes = max(num_boxes, 1.0)
-        losses = self.layer_losses(outputs, targets, self.matcher(outputs, targets), num_boxes)
-        aux = outputs["pred_logits"].new_zeros(())
-        for a in outputs.get("aux_outputs") or []:
-            aux = aux + self.weighted(self.layer_losses(a, targets, self.matcher(a, targets), num_boxes))
-        losses["loss_aux"] = aux
-        losses["loss"] = self.weighted(losses) + aux
-        return losses
+@patch
+def forward(self: SetCriterion,
+            outputs: dict, # pred_logits, pred_boxes, optional pred_attrs and aux_outputs (a list of the same)
+            targets: list, # B dicts: labels (n,), boxes (n, 4) normalised cxcywh, optional attrs {name: (n,)}
+           ) -> dict: # loss_ce, loss_attr, loss_bbox, loss_giou (last layer), loss_aux, loss (total), acc_cls
+    "Match every layer's predictions to the targets and return the named losses."
+    self.check_targets(targets)
+    num_boxes = float(sum(len(t["labels"]) for t in targets))
+    if torch.distributed.is_available() and torch.distributed.is_initialized():  # DDP: average the box count
+        n = torch.tensor([num_boxes], device=outputs["pred_logits"].device)
+        torch.distributed.all_reduce(n)
+        num_boxes = n.item() / torch.distributed.get_world_size()
+    num_boxes = max(num_boxes, 1.0)
+    losses = self.layer_losses(outputs, targets, self.matcher(outputs, targets), num_boxes)
+    aux = outputs["pred_logits"].new_zeros(())
+    for a in outputs.get("aux_outputs") or []:
+        aux = aux + self.weighted(self.layer_losses(a, targets, self.matcher(a, targets), num_boxes))
+    losses["loss_aux"] = aux
+    losses["loss"] = self.weighted(losses) + aux
+    return losses
 
 # %% ../nbs/09_detection.ipynb #9724b894
 class MHAttention(nn.Module):
-    "Multi-head attention on F.scaled_dot_product_attention, with a key padding mask; `attention_weights` recomputes the softmax for figures."
+    "Multi-head attention on F.scaled_dot_product_attention with a key padding mask; `attention_weights` for figures."
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0):
         super().__init__()
         if d_model % n_heads: raise ValueError(f"MHAttention: d_model={d_model} is not divisible by n_heads={n_heads}")
@@ -185,17 +199,21 @@ class MHAttention(nn.Module):
                ) -> Tensor: # (B, L, d)
         "Attend from q to (k, v)."
         B, L, d = q.shape
-        mask = None if key_padding_mask is None else ~key_padding_mask[:, None, None, :].bool()  # (B, 1, 1, M) True = attend
-        o = F.scaled_dot_product_attention(self._heads(q, self.q_proj), self._heads(k, self.k_proj), self._heads(v, self.v_proj),
-                                           attn_mask=mask, dropout_p=self.dropout if self.training else 0.0)  # (B, h, L, dh)
+        # (B, 1, 1, M): True = attend
+        mask = None if key_padding_mask is None else ~key_padding_mask[:, None, None, :].bool()
+        o = F.scaled_dot_product_attention(self._heads(q, self.q_proj), self._heads(k, self.k_proj),
+                                           self._heads(v, self.v_proj), attn_mask=mask,
+                                           dropout_p=self.dropout if self.training else 0.0)  # (B, h, L, dh)
         return self.out_proj(o.transpose(1, 2).reshape(B, L, d))                       # (B, L, d)
 
     def attention_weights(self, q: Tensor, k: Tensor, v: Tensor = None, key_padding_mask: Tensor = None) -> Tensor:
         "The attention probabilities (B, h, L, M) that `forward` uses (same projections, scale and mask)."
-        s = self._heads(q, self.q_proj) @ self._heads(k, self.k_proj).transpose(-2, -1) / math.sqrt(self.dh)  # (B, h, L, M)
+        s = (self._heads(q, self.q_proj) @ self._heads(k, self.k_proj).transpose(-2, -1)
+             / math.sqrt(self.dh))                                                         # (B, h, L, M)
         if key_padding_mask is not None: s = s.masked_fill(key_padding_mask[:, None, None, :].bool(), float("-inf"))
         return s.softmax(-1)
 
+# %% ../nbs/09_detection.ipynb #1455d8be
 class MLP(nn.Module):
     "A small MLP with ReLU between layers (DETR's box head)."
     def __init__(self, d_in: int, d_hidden: int, d_out: int, n_layers: int = 3):
@@ -215,7 +233,8 @@ class DecoderLayer(nn.Module):
         self.norm1, self.norm2, self.norm3 = nn.LayerNorm(d_model), nn.LayerNorm(d_model), nn.LayerNorm(d_model)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, t: Tensor, memory: Tensor, query_pos: Tensor, memory_key: Tensor, memory_padding_mask: Tensor = None) -> Tensor:
+    def forward(self, t: Tensor, memory: Tensor, query_pos: Tensor, memory_key: Tensor,
+                memory_padding_mask: Tensor = None) -> Tensor:
         q = t + query_pos                                                                # (B, Q, d)
         t = self.norm1(t + self.drop(self.self_attn(q, q, t)))
         t = self.norm2(t + self.drop(self.cross_attn(t + query_pos, memory_key, memory, memory_padding_mask)))
@@ -223,7 +242,7 @@ class DecoderLayer(nn.Module):
 
 # %% ../nbs/09_detection.ipynb #7819a83a
 class DETRDecoder(nn.Module):
-    "DETR decoder: learned object queries cross-attend to an encoder memory; shared class/attribute/box heads on every layer."
+    "DETR decoder: learned queries cross-attend to an encoder memory; shared class/attribute/box heads on every layer."
     def __init__(self,
                  d_model: int = 128,      # width of the memory and the decoder
                  n_heads: int = 4,        # attention heads
@@ -250,35 +269,38 @@ class DETRDecoder(nn.Module):
                     pred_boxes=self.bbox_head(h).sigmoid(),                              # (B, Q, 4) cxcywh in [0, 1]
                     pred_attrs={k: head(h) for k, head in self.attr_heads.items()})      # {name: (B, Q, k)}
 
-    def forward(self,
-                memory: Tensor,                      # encoder output (B, M, d)
-                memory_padding_mask: Tensor = None,  # (B, M) bool, True at padded memory positions
-                memory_pos: Tensor = None,           # positional embeddings of the memory, (B, M, d) or (M, d)
-               ) -> dict: # pred_logits (B, Q, C+1), pred_boxes (B, Q, 4), pred_attrs, aux_outputs (one dict per earlier layer), hidden (B, Q, d)
-        "Decode Q object predictions from the memory, with auxiliary predictions of every earlier layer."
-        if memory.ndim != 3 or memory.shape[-1] != self.d_model:
-            raise ValueError(f"DETRDecoder: memory must be (B, M, {self.d_model}), got {tuple(memory.shape)}")
-        B = memory.shape[0]
-        query_pos = self.query_pos.weight[None].expand(B, -1, -1)                        # (B, Q, d)
-        key = memory if memory_pos is None else memory + memory_pos                      # (B, M, d)
-        t, outs = torch.zeros_like(query_pos), []
-        for layer in self.layers:
-            t = layer(t, memory, query_pos, key, memory_padding_mask)                    # (B, Q, d)
-            outs.append(self.norm(t))
-        out = self.predict(outs[-1])
-        out["aux_outputs"] = [self.predict(h) for h in outs[:-1]]
-        out["hidden"] = outs[-1]
-        return out
+# %% ../nbs/09_detection.ipynb #6937d3fa
+@patch
+def forward(self: DETRDecoder,
+            memory: Tensor,                      # encoder output (B, M, d)
+            memory_padding_mask: Tensor = None,  # (B, M) bool, True at padded memory positions
+            memory_pos: Tensor = None,           # positional embeddings of the memory, (B, M, d) or (M, d)
+           ) -> dict: # pred_logits (B, Q, C+1), pred_boxes (B, Q, 4), pred_attrs, aux_outputs (earlier layers), hidden
+    "Decode Q object predictions from the memory, with auxiliary predictions of every earlier layer."
+    if memory.ndim != 3 or memory.shape[-1] != self.d_model:
+        raise ValueError(f"DETRDecoder: memory must be (B, M, {self.d_model}), got {tuple(memory.shape)}")
+    B = memory.shape[0]
+    query_pos = self.query_pos.weight[None].expand(B, -1, -1)                        # (B, Q, d)
+    key = memory if memory_pos is None else memory + memory_pos                      # (B, M, d)
+    t, outs = torch.zeros_like(query_pos), []
+    for layer in self.layers:
+        t = layer(t, memory, query_pos, key, memory_padding_mask)                    # (B, Q, d)
+        outs.append(self.norm(t))
+    out = self.predict(outs[-1])
+    out["aux_outputs"] = [self.predict(h) for h in outs[:-1]]
+    out["hidden"] = outs[-1]                                                          # (B, Q, d)
+    return out
 
 # %% ../nbs/09_detection.ipynb #491edaec
 class DecoderAttnRecorder:
-    "Context manager that records the attention maps of a model's `MHAttention` modules (default: cross-attention) with forward hooks."
+    "Context manager that records the attention maps of a model's `MHAttention` modules with forward hooks."
     def __init__(self,
                  model: nn.Module,          # e.g. a DETRDecoder, or a model that contains one
-                 which: str = "cross_attn", # record modules whose name ends with this ("self_attn" for the query self-attention)
+                 which: str = "cross_attn", # record the modules named "*which" ("self_attn": query self-attention)
                 ):
         self.modules = [m for n, m in model.named_modules() if n.endswith(which) and isinstance(m, MHAttention)]
-        if not self.modules: raise ValueError(f"DecoderAttnRecorder: no MHAttention module named '*{which}' in {type(model).__name__}")
+        if not self.modules:
+            raise ValueError(f"DecoderAttnRecorder: no MHAttention module named '*{which}' in {type(model).__name__}")
         self.attentions, self.handles = [], []
 
     def _hook(self, module, args, kwargs, output):
@@ -294,7 +316,7 @@ class DecoderAttnRecorder:
         self.handles = []
 
 # %% ../nbs/09_detection.ipynb #bf293c05
-def post_process(outputs: dict,          # DETR outputs: pred_logits (B, Q, C+1), pred_boxes (B, Q, 4), optional pred_attrs
+def post_process(outputs: dict,          # pred_logits (B, Q, C+1), pred_boxes (B, Q, 4), optional pred_attrs
                  image_size,             # int (square), (H, W) for all images, or a list of B (H, W)
                  threshold: float = 0.0, # keep detections whose score is above this (0: keep all, as mAP wants)
                 ) -> list: # B dicts: boxes (k, 4) xyxy pixels, scores (k,), labels (k,), attrs {name: (k,)}
@@ -302,27 +324,32 @@ def post_process(outputs: dict,          # DETR outputs: pred_logits (B, Q, C+1)
     logits, B = outputs["pred_logits"].detach().float(), outputs["pred_logits"].shape[0]
     scores, labels = logits.softmax(-1)[..., :-1].max(-1)                                # (B, Q), (B, Q)
     boxes = box_convert(outputs["pred_boxes"].detach().float(), "cxcywh", "xyxy")         # (B, Q, 4) normalised
-    sizes = [image_size] * B if isinstance(image_size, int) or (len(image_size) == 2 and isinstance(image_size[0], (int, float))) else list(image_size)
+    one_size = isinstance(image_size, int) or (len(image_size) == 2 and isinstance(image_size[0], (int, float)))
+    sizes = [image_size] * B if one_size else list(image_size)
     if len(sizes) != B: raise ValueError(f"post_process: {len(sizes)} image sizes for a batch of {B}")
     attrs = {k: v.detach().argmax(-1) for k, v in (outputs.get("pred_attrs") or {}).items()}  # {name: (B, Q)}
     res = []
     for b, s in enumerate(sizes):
         H, W = (s, s) if isinstance(s, (int, float)) else s
         keep = scores[b] > threshold
-        res.append(dict(boxes=boxes[b][keep] * boxes.new_tensor([W, H, W, H]), scores=scores[b][keep], labels=labels[b][keep],
-                        attrs={k: v[b][keep] for k, v in attrs.items()}))
+        res.append(dict(boxes=boxes[b][keep] * boxes.new_tensor([W, H, W, H]), scores=scores[b][keep],
+                        labels=labels[b][keep], attrs={k: v[b][keep] for k, v in attrs.items()}))
     return res
 
+# %% ../nbs/09_detection.ipynb #86ebaf3b
 def evaluate_map(preds: list,   # from post_process: boxes xyxy pixels, scores, labels
                  targets: list, # dicts with boxes (n, 4) xyxy pixels and labels (n,) (the data module's format)
                 ) -> dict: # {"map": mAP@[.5:.95], "map_50": mAP@.5, "map_75": mAP@.75}
     "COCO box mAP of detections against ground truth with torchmetrics' MeanAveragePrecision."
-    from torchmetrics.detection import MeanAveragePrecision  # imported here: it takes seconds, and only evaluation needs it
-    if len(preds) != len(targets): raise ValueError(f"evaluate_map: {len(preds)} predictions for {len(targets)} targets")
+    # imported here: it takes seconds, and only evaluation needs it
+    from torchmetrics.detection import MeanAveragePrecision
+    if len(preds) != len(targets):
+        raise ValueError(f"evaluate_map: {len(preds)} predictions for {len(targets)} targets")
     metric = MeanAveragePrecision(iou_type="bbox", box_format="xyxy")
     cpu = lambda x, dt: torch.as_tensor(x).detach().cpu().to(dt)
     metric.update([dict(boxes=cpu(p["boxes"], torch.float32).reshape(-1, 4), scores=cpu(p["scores"], torch.float32),
                         labels=cpu(p["labels"], torch.int64)) for p in preds],
-                  [dict(boxes=cpu(t["boxes"], torch.float32).reshape(-1, 4), labels=cpu(t["labels"], torch.int64)) for t in targets])
+                  [dict(boxes=cpu(t["boxes"], torch.float32).reshape(-1, 4), labels=cpu(t["labels"], torch.int64))
+                   for t in targets])
     r = metric.compute()
     return {k: float(r[k]) for k in ("map", "map_50", "map_75")}

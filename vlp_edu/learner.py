@@ -15,13 +15,14 @@ from torch import nn
 from torch.utils.data import DataLoader, Sampler
 from tqdm.auto import tqdm
 from accelerate import Accelerator, DistributedDataParallelKwargs
+from fastcore.basics import patch
 from safetensors.torch import save_model, load_model
 from transformers import get_cosine_schedule_with_warmup
 from .core import *
 
 # %% auto #0
 __all__ = ['StepSampler', 'CancelFit', 'Callback', 'EvalCallback', 'StopAfter', 'save_weights', 'load_weights',
-           'load_training_state', 'Learner', 'read_metrics', 'plot_metrics']
+           'load_training_state', 'read_metrics', 'plot_metrics', 'Learner']
 
 # %% ../nbs/06_learner.ipynb #e51d8667
 class StepSampler(Sampler):
@@ -67,7 +68,9 @@ class EvalCallback(Callback):
     def __init__(self, fn, every: int): self.fn, self.every = fn, every
     def _run(self, learn):
         if not learn.accelerator.is_main_process: return
-        m = learn.unwrapped; was = m.training; m.eval()
+        m = learn.unwrapped
+        was = m.training
+        m.eval()
         with torch.no_grad(): res = self.fn(m)
         m.train(was)
         learn.log({f"val_{k}": v for k, v in res.items()})
@@ -91,11 +94,15 @@ def _rng_state():
             "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *map(float, np_state[2:])]}
 
 def _set_rng_state(s):
+    "Restore the RNG states that `_rng_state` returned."
     torch.set_rng_state(s["torch"])
     if s["cuda"] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
-    st = json.loads(s["python"]); random.setstate((st[0], tuple(st[1]), st[2]))
-    n = s["numpy"]; np.random.set_state((n[0], n[1].numpy().astype(np.uint32), int(n[2]), int(n[3]), float(n[4])))
+    st = json.loads(s["python"])
+    random.setstate((st[0], tuple(st[1]), st[2]))
+    n = s["numpy"]
+    np.random.set_state((n[0], n[1].numpy().astype(np.uint32), int(n[2]), int(n[3]), float(n[4])))
 
+# %% ../nbs/06_learner.ipynb #b9b103ec
 def save_weights(model: nn.Module, path):
     "Model weights as safetensors (shared tensors handled)."
     save_model(model, str(path))
@@ -103,11 +110,12 @@ def save_weights(model: nn.Module, path):
 def load_weights(model: nn.Module, path, strict: bool = True):
     "Load safetensors weights into `model` with a clear error for a missing or corrupted file."
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"no weights at {path}: train first (vlp-pretrain ...) or check the run folder")
+    if not path.exists():
+        raise FileNotFoundError(f"no weights at {path}: train first (vlp-pretrain ...) or check the run folder")
     try: missing, unexpected = load_model(model, str(path), strict=strict)
     except Exception as e:
-        raise ValueError(f"could not load {path}: the file is corrupted or from another model ({type(e).__name__}: {str(e)[:200]}). "
-                         "Re-train or re-download the run.") from None
+        raise ValueError(f"could not load {path}: the file is corrupted or from another model "
+                         f"({type(e).__name__}: {str(e)[:200]}). Re-train or re-download the run.") from None
     return model
 
 def load_training_state(run_dir):
@@ -115,13 +123,46 @@ def load_training_state(run_dir):
     p = Path(run_dir) / "training_state.pt"
     if not p.exists(): raise FileNotFoundError(f"no training state in {run_dir}: cannot resume; start without --resume")
     try: return torch.load(p, weights_only=True, map_location="cpu")
-    except Exception as e: raise ValueError(f"{p} is corrupted ({type(e).__name__}); delete it to restart training") from None
+    except Exception as e:
+        raise ValueError(f"{p} is corrupted ({type(e).__name__}); delete it to restart training") from None
+
+# %% ../nbs/06_learner.ipynb #8f651ac8
+def read_metrics(path) -> list[dict]:
+    "Records of a `metrics.jsonl` file."
+    p = Path(path)
+    if p.is_dir(): p = p / "metrics.jsonl"
+    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()]
+
+def plot_metrics(path, out=None, keys=None):
+    "Plot every `loss*` (and `val_*`) series against step; save to `out` if given."
+    import matplotlib.pyplot as plt
+    recs = read_metrics(path)
+    keys = keys or sorted({k for r in recs for k in r if k.startswith("loss") or k.startswith("val_")})
+    losses = [k for k in keys if k.startswith("loss")]
+    vals = [k for k in keys if k.startswith("val_")]
+    fig, axs = plt.subplots(1, 2 if vals else 1, figsize=(11 if vals else 6, 3.5), squeeze=False)
+    for k in losses:
+        pts = [(r["step"], r[k]) for r in recs if k in r]
+        axs[0, 0].plot(*zip(*pts), label=k)
+    axs[0, 0].set(xlabel="step", ylabel="loss", yscale="log", title="training losses")
+    axs[0, 0].legend(fontsize=8)
+    for k in vals:
+        pts = [(r["step"], r[k]) for r in recs if k in r]
+        axs[0, 1].plot(*zip(*pts), marker="o", label=k)
+    if vals:
+        axs[0, 1].set(xlabel="step", title="validation")
+        axs[0, 1].legend(fontsize=8)
+    fig.tight_layout()
+    if out:
+        fig.savefig(out, dpi=90)
+        plt.close(fig)
+    return fig
 
 # %% ../nbs/06_learner.ipynb #2485ee94
 class Learner:
     "Train `model` on `dataset` batched by `collate_fn`, as `preset.train` says; logs and checkpoints to `out_dir`."
-    def __init__(self, model: nn.Module, dataset, collate_fn, preset: Preset, out_dir=None, callbacks=(), device: str = "auto",
-                 param_groups=None):
+    def __init__(self, model: nn.Module, dataset, collate_fn, preset: Preset, out_dir=None, callbacks=(),
+                 device: str = "auto", param_groups=None):
         self.preset, self.tc = preset, preset.train
         self.out_dir = Path(out_dir) if out_dir else None
         cpu = device == "cpu" or (device == "auto" and not torch.cuda.is_available())
@@ -143,120 +184,118 @@ class Learner:
     @property
     def device(self): return self.accelerator.device
 
-    def _loader(self, start_step):
-        a = self.accelerator
-        bs = self.tc.batch_size
-        sampler = StepSampler(len(self.dataset), bs, self.tc.seed, start_step, a.process_index, a.num_processes)
-        # a private generator: building the loader must not consume the global RNG (exact resume)
-        return DataLoader(self.dataset, batch_sampler=sampler, collate_fn=self.collate_fn, num_workers=self.tc.num_workers,
-                          generator=torch.Generator().manual_seed(self.tc.seed))
+# %% ../nbs/06_learner.ipynb #26ed4295
+@patch
+def _loader(self: Learner, start_step):
+    "A DataLoader over the global batches `start_step, start_step+1, ...` (this process's share)."
+    a = self.accelerator
+    bs = self.tc.batch_size
+    sampler = StepSampler(len(self.dataset), bs, self.tc.seed, start_step, a.process_index, a.num_processes)
+    # a private generator: building the loader must not consume the global RNG (exact resume)
+    return DataLoader(self.dataset, batch_sampler=sampler, collate_fn=self.collate_fn, num_workers=self.tc.num_workers,
+                      generator=torch.Generator().manual_seed(self.tc.seed))
 
-    def _to_device(self, b):
-        if torch.is_tensor(b): return b.to(self.device, non_blocking=True)
-        if isinstance(b, dict): return {k: self._to_device(v) for k, v in b.items()}
-        if isinstance(b, (list, tuple)): return type(b)(self._to_device(v) for v in b)
-        return b
+@patch
+def _to_device(self: Learner, b):
+    "Move the tensors of a (nested) batch to the learner's device."
+    if torch.is_tensor(b): return b.to(self.device, non_blocking=True)
+    if isinstance(b, dict): return {k: self._to_device(v) for k, v in b.items()}
+    if isinstance(b, (list, tuple)): return type(b)(self._to_device(v) for v in b)
+    return b
 
-    def log(self, d: dict):
-        "Record metrics for the current step (main process writes metrics.jsonl)."
-        self.last.update(d)
-        rec = {"step": self.step, **{k: (float(v) if torch.is_tensor(v) else v) for k, v in d.items()}}
-        self.history.append(rec)
-        if self.out_dir and self.accelerator.is_main_process:
-            with open(self.out_dir / "metrics.jsonl", "a") as f: f.write(json.dumps(rec) + "\n")
-        for cb in self.callbacks: cb.after_log(self)
+# %% ../nbs/06_learner.ipynb #522d8d6b
+@patch
+def log(self: Learner, d: dict):
+    "Record metrics for the current step (main process writes metrics.jsonl)."
+    self.last.update(d)
+    rec = {"step": self.step, **{k: (float(v) if torch.is_tensor(v) else v) for k, v in d.items()}}
+    self.history.append(rec)
+    if self.out_dir and self.accelerator.is_main_process:
+        with open(self.out_dir / "metrics.jsonl", "a") as f: f.write(json.dumps(rec) + "\n")
+    for cb in self.callbacks: cb.after_log(self)
 
-    def save(self, path=None):
-        "Checkpoint weights, config and full training state."
-        path = Path(path or self.out_dir)
-        a = self.accelerator; a.wait_for_everyone()
-        if not a.is_main_process: return
-        path.mkdir(parents=True, exist_ok=True)
-        m = self.unwrapped
-        if hasattr(m, "save_pretrained"): m.save_pretrained(path)
-        else: save_weights(m, path / "model.safetensors")
-        if not (path / "config.json").exists(): self.preset.save(path / "config.json")
-        state = {"step": self.step, "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(), "rng": _rng_state()}
-        torch.save(state, path / "training_state.pt")
+# %% ../nbs/06_learner.ipynb #b182e85b
+@patch
+def save(self: Learner, path=None):
+    "Checkpoint weights, config and full training state."
+    path = Path(path or self.out_dir)
+    a = self.accelerator
+    a.wait_for_everyone()
+    if not a.is_main_process: return
+    path.mkdir(parents=True, exist_ok=True)
+    m = self.unwrapped
+    if hasattr(m, "save_pretrained"): m.save_pretrained(path)
+    else: save_weights(m, path / "model.safetensors")
+    if not (path / "config.json").exists(): self.preset.save(path / "config.json")
+    state = {"step": self.step, "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(),
+             "rng": _rng_state()}
+    torch.save(state, path / "training_state.pt")
 
-    def _resume(self):
-        st = load_training_state(self.out_dir)
-        load_weights(self.unwrapped, self.out_dir / "model.safetensors")
-        self.opt.load_state_dict(st["optimizer"]); self.sched.load_state_dict(st["scheduler"])
-        _set_rng_state(st["rng"]); self.step = st["step"]
-        mf = self.out_dir / "metrics.jsonl"   # drop records written after the checkpoint
-        if mf.exists() and self.accelerator.is_main_process:
-            keep = [l for l in mf.read_text().splitlines() if l.strip() and json.loads(l)["step"] <= self.step]
-            mf.write_text("".join(l + "\n" for l in keep))
-            self.history = [json.loads(l) for l in keep]
+# %% ../nbs/06_learner.ipynb #2dfd418f
+@patch
+def fit(self: Learner, resume: bool = False, progress: bool = True):
+    "Train to `preset.train.steps`; `resume=True` continues exactly from `out_dir`'s checkpoint."
+    a, tc = self.accelerator, self.tc
+    if self.out_dir and a.is_main_process:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        if not resume and (self.out_dir / "metrics.jsonl").exists(): (self.out_dir / "metrics.jsonl").unlink()
+    if resume: self._resume()
+    else: seed_everything(tc.seed + a.process_index)
+    for cb in self.callbacks: cb.before_fit(self)
+    it = iter(self._loader(self.step))
+    bar = tqdm(total=self.total_steps, initial=self.step, disable=not (progress and a.is_main_process), desc="train",
+               dynamic_ncols=True)
+    self.model.train()
+    t0, n_seen, acc = time.perf_counter(), 0, {}
+    try:
+        while self.step < self.total_steps:
+            for j in range(tc.grad_accum):
+                batch = self._to_device(next(it))
+                ctx = a.no_sync(self.model) if j < tc.grad_accum - 1 else nullcontext()
+                with ctx:
+                    out = self.model(batch)
+                    a.backward(out["loss"] / tc.grad_accum)
+                for k, v in out.items():
+                    if torch.is_tensor(v) and v.numel() == 1: acc.setdefault(k, []).append(v.detach().float())
+                n_seen += (len(batch["images"]) if isinstance(batch, dict) and "images" in batch
+                           else tc.batch_size // a.num_processes)
+            if tc.max_grad_norm: a.clip_grad_norm_(self.model.parameters(), tc.max_grad_norm)
+            self.opt.step()
+            self.sched.step()
+            self.opt.zero_grad(set_to_none=True)
+            self.step += 1
+            bar.update(1)
+            if self.step % tc.log_every == 0 or self.step == self.total_steps:
+                dt = time.perf_counter() - t0
+                vals = {k: torch.stack(v).mean() for k, v in acc.items()}
+                vals = {k: float(a.reduce(v, reduction="mean")) for k, v in vals.items()}
+                vals.update(lr=self.sched.get_last_lr()[0], samples_per_s=n_seen * a.num_processes / max(dt, 1e-9))
+                self.log(vals)
+                bar.set_postfix(loss=f"{vals.get('loss', float('nan')):.3f}")
+                t0, n_seen, acc = time.perf_counter(), 0, {}
+            if self.out_dir and tc.ckpt_every and self.step % tc.ckpt_every == 0: self.save()
+            for cb in self.callbacks: cb.after_step(self)
+    except CancelFit: pass
+    finally: bar.close()
+    if self.step >= self.total_steps:
+        for cb in self.callbacks: cb.after_fit(self)
+        if self.out_dir:
+            self.save()
+            if a.is_main_process: plot_metrics(self.out_dir / "metrics.jsonl", self.out_dir / "loss_curves.png")
+    return self
 
-    def fit(self, resume: bool = False, progress: bool = True):
-        "Train to `preset.train.steps`; `resume=True` continues exactly from `out_dir`'s checkpoint."
-        a, tc = self.accelerator, self.tc
-        if self.out_dir and a.is_main_process:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            if not resume and (self.out_dir / "metrics.jsonl").exists(): (self.out_dir / "metrics.jsonl").unlink()
-        if resume: self._resume()
-        else: seed_everything(tc.seed + a.process_index)
-        for cb in self.callbacks: cb.before_fit(self)
-        it = iter(self._loader(self.step))
-        bar = tqdm(total=self.total_steps, initial=self.step, disable=not (progress and a.is_main_process), desc="train", dynamic_ncols=True)
-        self.model.train()
-        t0, n_seen, acc = time.perf_counter(), 0, {}
-        try:
-            while self.step < self.total_steps:
-                for j in range(tc.grad_accum):
-                    batch = self._to_device(next(it))
-                    ctx = a.no_sync(self.model) if j < tc.grad_accum - 1 else nullcontext()
-                    with ctx:
-                        out = self.model(batch)
-                        a.backward(out["loss"] / tc.grad_accum)
-                    for k, v in out.items():
-                        if torch.is_tensor(v) and v.numel() == 1: acc.setdefault(k, []).append(v.detach().float())
-                    n_seen += len(batch["images"]) if isinstance(batch, dict) and "images" in batch else tc.batch_size // a.num_processes
-                if tc.max_grad_norm: a.clip_grad_norm_(self.model.parameters(), tc.max_grad_norm)
-                self.opt.step(); self.sched.step(); self.opt.zero_grad(set_to_none=True)
-                self.step += 1; bar.update(1)
-                if self.step % tc.log_every == 0 or self.step == self.total_steps:
-                    dt = time.perf_counter() - t0
-                    vals = {k: torch.stack(v).mean() for k, v in acc.items()}
-                    vals = {k: float(a.reduce(v, reduction="mean")) for k, v in vals.items()}
-                    vals.update(lr=self.sched.get_last_lr()[0], samples_per_s=n_seen * a.num_processes / max(dt, 1e-9))
-                    self.log(vals); bar.set_postfix(loss=f"{vals.get('loss', float('nan')):.3f}")
-                    t0, n_seen, acc = time.perf_counter(), 0, {}
-                if self.out_dir and tc.ckpt_every and self.step % tc.ckpt_every == 0: self.save()
-                for cb in self.callbacks: cb.after_step(self)
-        except CancelFit: pass
-        finally: bar.close()
-        if self.step >= self.total_steps:
-            for cb in self.callbacks: cb.after_fit(self)
-            if self.out_dir:
-                self.save()
-                if a.is_main_process: plot_metrics(self.out_dir / "metrics.jsonl", self.out_dir / "loss_curves.png")
-        return self
-
-# %% ../nbs/06_learner.ipynb #8f651ac8
-def read_metrics(path) -> list[dict]:
-    "Records of a `metrics.jsonl` file."
-    p = Path(path)
-    if p.is_dir(): p = p / "metrics.jsonl"
-    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()]
-
-def plot_metrics(path, out=None, keys=None):
-    "Plot every `loss*` (and `val_*`) series against step; save to `out` if given."
-    import matplotlib.pyplot as plt
-    recs = read_metrics(path)
-    keys = keys or sorted({k for r in recs for k in r if k.startswith("loss") or k.startswith("val_")})
-    losses = [k for k in keys if k.startswith("loss")]; vals = [k for k in keys if k.startswith("val_")]
-    fig, axs = plt.subplots(1, 2 if vals else 1, figsize=(11 if vals else 6, 3.5), squeeze=False)
-    for k in losses:
-        pts = [(r["step"], r[k]) for r in recs if k in r]
-        axs[0, 0].plot(*zip(*pts), label=k)
-    axs[0, 0].set(xlabel="step", ylabel="loss", yscale="log", title="training losses"); axs[0, 0].legend(fontsize=8)
-    for k in vals:
-        pts = [(r["step"], r[k]) for r in recs if k in r]
-        axs[0, 1].plot(*zip(*pts), marker="o", label=k)
-    if vals: axs[0, 1].set(xlabel="step", title="validation"); axs[0, 1].legend(fontsize=8)
-    fig.tight_layout()
-    if out: fig.savefig(out, dpi=90); plt.close(fig)
-    return fig
+# %% ../nbs/06_learner.ipynb #8a775d72
+@patch
+def _resume(self: Learner):
+    "Load the checkpoint in `out_dir` (weights, optimizer, scheduler, RNG, step); drop metrics logged after it."
+    st = load_training_state(self.out_dir)
+    load_weights(self.unwrapped, self.out_dir / "model.safetensors")
+    self.opt.load_state_dict(st["optimizer"])
+    self.sched.load_state_dict(st["scheduler"])
+    _set_rng_state(st["rng"])
+    self.step = st["step"]
+    mf = self.out_dir / "metrics.jsonl"   # drop records written after the checkpoint
+    if mf.exists() and self.accelerator.is_main_process:
+        keep = [l for l in mf.read_text().splitlines() if l.strip() and json.loads(l)["step"] <= self.step]
+        mf.write_text("".join(l + "\n" for l in keep))
+        self.history = [json.loads(l) for l in keep]

