@@ -37,8 +37,46 @@ def test_pretrain_finetune_eval_on_files(data_dir, tmp_path):
 def test_resume_from_cli(tmp_path):
     out = tmp_path / "r"
     run("vlp-pretrain", "--preset", "tiny", "--steps", 4, "--batch-size", 4, "--out", out, "--device", "cpu")
+    r = run("vlp-pretrain", "--preset", "tiny", "--steps", 6, "--batch-size", 4, "--out", out, "--device", "cpu", ok=False)
+    assert r.returncode == 2 and "already holds a run; add --resume" in r.stderr and "Traceback" not in r.stderr
     m = last_json(run("vlp-pretrain", "--preset", "tiny", "--steps", 6, "--batch-size", 4, "--out", out, "--device", "cpu", "--resume"))
     assert m["steps"] == 6
+    (out / "notes.txt").write_text("mine")
+    m = last_json(run("vlp-pretrain", "--preset", "tiny", "--steps", 2, "--batch-size", 4, "--out", out, "--device", "cpu", "--overwrite"))
+    assert m["steps"] == 2 and (out / "notes.txt").read_text() == "mine"      # a new run; the user's file is kept
+    assert max(json.loads(l).get("step", 0) for l in (out / "metrics.jsonl").read_text().splitlines()) <= 2
+
+OUT_OF_RANGE = [   # (command, options, the one line on stderr)
+    ("vlp_pretrain", dict(steps=0), "--steps must be an integer >= 1, got 0"),
+    ("vlp_pretrain", dict(batch_size=-4), "--batch-size must be an integer >= 1, got -4"),
+    ("vlp_pretrain", dict(lr=0.0), "--lr must be a number > 0, got 0.0"),
+    ("vlp_pretrain", dict(lr=float("inf")), "--lr must be a number > 0, got inf"),
+    ("vlp_pretrain", dict(eval_every=-1), "--eval-every must be an integer >= 0, got -1"),
+    ("vlp_pretrain", dict(seed=-3), "--seed must be an integer in 0..4294967295, got -3"),
+    ("vlp_pretrain", dict(ckpt_every=-1), "--ckpt-every must be an integer >= 0, got -1"),
+    ("vlp_finetune", dict(task="vqa", steps=0), "--steps must be an integer >= 1, got 0"),
+    ("vlp_eval", dict(task="vqa", n=0), "--n must be an integer >= 1, got 0"),
+    ("vlp_data", dict(n_train=0), "--n-train must be an integer >= 1, got 0"),
+    ("vlp_data", dict(n_val=-1), "--n-val must be an integer >= 1, got -1"),
+    ("vlp_data", dict(size=100000), "--size must be an integer in 16..1024, got 100000"),
+    ("vlp_data", dict(size=8), "--size must be an integer in 16..1024, got 8"),
+    ("vlp_data", dict(max_objects=0), "--max-objects must be an integer in 1..24, got 0"),
+    ("vlp_data", dict(seed=2**32), "--seed must be an integer in 0..4294967295, got 4294967296"),
+]
+
+@pytest.mark.parametrize("cmd,kw,msg", OUT_OF_RANGE, ids=lambda x: x if isinstance(x, str) and " " not in x else None)
+def test_numeric_options_out_of_range(cmd, kw, msg, tmp_path, capsys):
+    "In-process (a call_parse function called with arguments skips argparse): exit status 2, one line, nothing written."
+    from vlp_edu import cli
+    if cmd != "vlp_eval": kw = dict(kw, out=tmp_path / "out")
+    with pytest.raises(SystemExit) as e: getattr(cli, cmd)(**kw)
+    assert e.value.code == 2 and capsys.readouterr().err == f"error: {msg}\n"
+    assert not (tmp_path / "out").exists()
+
+def test_out_of_range_from_the_shell(tmp_path):
+    r = run("vlp-data", "--out", tmp_path / "d", "--size", 100000, ok=False)                 # one real process
+    assert r.returncode == 2 and r.stderr == "error: --size must be an integer in 16..1024, got 100000\n"
+    assert not (tmp_path / "d").exists()
 
 def test_clear_errors(data_dir, tmp_path):
     bad = tmp_path / "vqa_bad.jsonl"

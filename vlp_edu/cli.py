@@ -6,22 +6,24 @@ Docs: https://vlp-edu.github.io/vlp_edu/cli.html.md"""
 
 # %% ../nbs/19_cli.ipynb #63ed57e9
 from __future__ import annotations
-import json, sys
+import json, math, sys
 from pathlib import Path
 from fastcore.script import call_parse
 from .core import *
 from .data import write_shapesworld
+from .learner import TrainingInterrupted, run_exists, clear_run
 from .recipes import get_recipe, finetune, evaluate
 from .demo import DEMO_DIR, build_demo, ensure_demo_checkpoint
 
 # %% auto #0
-__all__ = ['vlp_data', 'vlp_pretrain', 'vlp_finetune', 'vlp_eval', 'vlp_demo']
+__all__ = ['SEED_MAX', 'vlp_data', 'vlp_pretrain', 'vlp_finetune', 'vlp_eval', 'vlp_demo']
 
 # %% ../nbs/19_cli.ipynb #d1b434b6
-def _preset(preset: str, steps=None, batch_size=None, lr=None, seed=None) -> Preset:
+def _preset(preset: str, steps=None, batch_size=None, lr=None, seed=None, ckpt_every=None) -> Preset:
     "A named preset with the command line's overrides (None: the preset's own value)."
     p = get_preset(preset)
-    over = {"train.steps": steps, "train.batch_size": batch_size, "train.lr": lr, "train.seed": seed}
+    over = {"train.steps": steps, "train.batch_size": batch_size, "train.lr": lr, "train.seed": seed,
+            "train.ckpt_every": ckpt_every}
     kw = {k: v for k, v in over.items() if v is not None}
     return p.replace(**kw) if kw else p
 
@@ -29,7 +31,7 @@ class _clear_errors:
     "Turn the user-facing errors of a command into one line on stderr and exit status 2 (no traceback)."
     def __enter__(self): return self
     def __exit__(self, typ, e, tb):
-        if typ is not None and issubclass(typ, (ValueError, FileNotFoundError, NotImplementedError, KeyError)):
+        if typ is not None and issubclass(typ, (ValueError, OSError, NotImplementedError, KeyError)):
             print(f"error: {e}", file=sys.stderr)
             raise SystemExit(2)
         return False
@@ -39,20 +41,57 @@ def _emit(d: dict):
     print(json.dumps({k: (round(v, 5) if isinstance(v, float) else v) for k, v in d.items()}), flush=True)
 
 # %% ../nbs/19_cli.ipynb #ef6f47aa
+SEED_MAX = 2**32 - 1                      # numpy's seeds are 32-bit
+
+def _check(option: str, value, lo, hi=None, number: bool = False, above: bool = False):
+    "Refuse `--option value` outside `lo..hi` (`above`: strictly above lo; `number`: any real) naming the range."
+    if value is None: return              # not given: the preset's value
+    real = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = real and (number or float(value).is_integer()) and (value > lo if above else value >= lo)
+    if ok and (hi is None or value <= hi): return
+    rng = f"in {lo}..{hi}" if hi is not None else (f"> {lo}" if above else f">= {lo}")
+    kind = "a number" if number else "an integer"
+    raise ValueError(f"--{option.replace('_', '-')} must be {kind} {rng}, got {value}")
+
+# %% ../nbs/19_cli.ipynb #6765b826
 @call_parse
 def vlp_data(out: str = "data/shapesworld",  # output folder
              n_train: int = 4000,             # training images
              n_val: int = 500,                # validation images
              seed: int = 0,                   # dataset seed
              size: int = 64,                  # image side in pixels
-             max_objects: int = 3,            # at most this many objects per image
+             max_objects: int = 3,            # at most this many objects per image (1..24)
+             overwrite: bool = False,         # replace a non-empty --out as a whole
             ):
     "Write ShapesWorld (PNG + COCO instances/captions JSON + VQA JSONL) and print a JSON summary."
-    summary = write_shapesworld(out, n_train=n_train, n_val=n_val, seed=seed, image_size=size, max_objects=max_objects)
+    with _clear_errors():
+        _check("n_train", n_train, 1)
+        _check("n_val", n_val, 1)
+        _check("seed", seed, 0, SEED_MAX)
+        _check("size", size, 16, 1024)
+        _check("max_objects", max_objects, 1, 24)
+        summary = write_shapesworld(out, n_train=n_train, n_val=n_val, seed=seed, image_size=size,
+                                    max_objects=max_objects, overwrite=overwrite)
     print(json.dumps(summary))
     return summary
 
-# %% ../nbs/19_cli.ipynb #6765b826
+# %% ../nbs/19_cli.ipynb #e56bcf3d
+def _check_train(steps=None, batch_size=None, lr=None, seed=None, eval_every=None, ckpt_every=None):
+    "Range-check the training options of vlp-pretrain."
+    _check("steps", steps, 1)
+    _check("batch_size", batch_size, 1)
+    _check("lr", lr, 0, number=True, above=True)
+    _check("seed", seed, 0, SEED_MAX)
+    _check("eval_every", eval_every, 0)
+    _check("ckpt_every", ckpt_every, 0)
+
+def _interrupted(e: TrainingInterrupted):
+    "One line on stderr saying where the checkpoint is and how to continue; exit status 130."
+    print(f"interrupted at step {e.step} of {e.total} ({e.signal_name}): checkpoint saved in {e.out_dir}; "
+          "continue with the same command and --resume", file=sys.stderr, flush=True)
+    raise SystemExit(130)
+
+# %% ../nbs/19_cli.ipynb #c686c59d
 @call_parse
 def vlp_pretrain(
     recipe: str = "vilt",      # vilt, visual-losses, region, e2evlp, simvlg, simvlg-video
@@ -66,14 +105,22 @@ def vlp_pretrain(
     device: str = "auto",      # auto, cpu, cuda
     eval_every: int = 0,       # validation every N steps (0: only at the end)
     resume: bool = False,      # continue exactly from the checkpoint in --out
+    overwrite: bool = False,   # replace the run in --out (its run files only)
+    ckpt_every: int = None,    # override the preset's checkpoint interval in steps (0: only time and the end)
 ):
     "Pretrain a model with one of the recipes; the last stdout line is JSON metrics."
     with _clear_errors():
-        p = _preset(preset, steps, batch_size, lr, seed)
+        _check_train(steps, batch_size, lr, seed, eval_every, ckpt_every)
+        if resume and overwrite: raise ValueError("--resume and --overwrite exclude each other: continue or replace")
+        if run_exists(out) and not (resume or overwrite):
+            raise ValueError(f"{out} already holds a run; add --resume to continue it or --overwrite to replace it")
+        p = _preset(preset, steps, batch_size, lr, seed, ckpt_every)
         fn = get_recipe(recipe)
         kw = dict(data=data, device=device, eval_every=eval_every)
         if resume: kw["resume"] = True
-        _, metrics = fn(p, out, **kw)
+        if overwrite and run_exists(out): clear_run(out)
+        try: _, metrics = fn(p, out, **kw)
+        except TrainingInterrupted as e: _interrupted(e)
     _emit({"out": str(out), **metrics})
 
 # %% ../nbs/19_cli.ipynb #291263d5
@@ -89,7 +136,9 @@ def vlp_finetune(
     device: str = "auto",
 ):
     "Fine-tune a pretrained model; the last stdout line is JSON metrics."
-    with _clear_errors(): _, metrics = finetune(task, init, out, train, val, images, steps, device=device)
+    with _clear_errors():
+        _check("steps", steps, 1)
+        _, metrics = finetune(task, init, out, train, val, images, steps, device=device)
     _emit({"out": str(out), **metrics})
 
 @call_parse
@@ -101,7 +150,9 @@ def vlp_eval(
     n: int = 1000,                 # retrieval candidates / images scored
 ):
     "Evaluate a checkpoint; the last stdout line is JSON metrics."
-    with _clear_errors(): res = evaluate(task, ckpt, data, images, n)
+    with _clear_errors():
+        _check("n", n, 1)
+        res = evaluate(task, ckpt, data, images, n)
     _emit(res)
 
 # %% ../nbs/19_cli.ipynb #65f5cf12

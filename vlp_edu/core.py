@@ -73,7 +73,9 @@ class TrainConfig:
     mixed_precision: str = "no"  # "no", "fp16" or "bf16" (GPU)
     seed: int = 0
     log_every: int = 10
-    ckpt_every: int = 0       # 0: only at the end
+    ckpt_every: int = 100     # checkpoint every N steps (0: no step-based checkpoints)
+    ckpt_minutes: float = 10.0  # ... and every M minutes of training (0: no time-based ones)
+    ckpt_keep: int = 2        # keep the newest K checkpoints (0: keep all); the end always saves one
     num_workers: int = 0
 
 # %% ../nbs/00_core.ipynb #351fa8e2

@@ -6,7 +6,7 @@ Docs: https://vlp-edu.github.io/vlp_edu/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #1820dc65
 from __future__ import annotations
-import itertools, json, math, random, re
+import itertools, json, math, random, re, shutil, tempfile
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np
@@ -472,43 +472,71 @@ def from_config(cls: ShapesWorldClips, dc: DataConfig, split: str = "train", see
 def _dump(obj, path: Path):
     path.write_text(json.dumps(obj, separators=(",", ":")))
 
-def write_shapesworld(out_dir,                 # folder to write (created)
+def _write_split(tmp: Path, out: Path, split: str, n: int, seed: int, image_size: int, max_objects: int) -> dict:
+    "Write one split's PNGs, COCO instances/captions JSON and VQA JSONL into `tmp`; its summary names paths in `out`."
+    ds = ShapesWorld(n, seed, image_size, max_objects, split)
+    (tmp / "images" / split).mkdir(parents=True, exist_ok=True)
+    categories = [dict(id=k + 1, name=s, supercategory="shape") for k, s in enumerate(SHAPES)]
+    images, anns, caps, vqa = [], [], [], []
+    for i in range(n):
+        scene, captions, qa = ds.meta(i)
+        rel = f"{split}/{i:06d}.png"
+        render(scene).save(tmp / "images" / rel)
+        images.append(dict(id=i, file_name=rel, width=image_size, height=image_size))
+        for o in scene.objects:
+            x0, y0, x1, y1 = o.box
+            anns.append(dict(id=len(anns) + 1, image_id=i, category_id=SHAPES.index(o.shape) + 1,
+                             bbox=[x0, y0, x1 - x0, y1 - y0], area=(x1 - x0) * (y1 - y0), iscrowd=0,
+                             attributes=dict(colour=o.colour, size=o.size)))
+        caps += [dict(id=len(caps) + k + 1, image_id=i, caption=c) for k, c in enumerate(captions)]
+        vqa += [dict(image=rel, **q) for q in qa]
+    info = dict(description=f"ShapesWorld {split} (seed {seed}, {image_size}px, <= {max_objects} objects)",
+                version="1.0")
+    names = {k: f"{k}_{split}.{ext}" for k, ext in (("instances", "json"), ("captions", "json"), ("vqa", "jsonl"))}
+    _dump(dict(info=info, licenses=[], images=images, annotations=anns, categories=categories),
+          tmp / names["instances"])
+    _dump(dict(info=info, licenses=[], images=images, annotations=caps), tmp / names["captions"])
+    (tmp / names["vqa"]).write_text("".join(json.dumps(r) + "\n" for r in vqa))
+    return dict(n_images=n, n_objects=len(anns), n_captions=len(caps), n_qa=len(vqa),
+                **{k: str(out / f) for k, f in names.items()})
+
+# %% ../nbs/01_data.ipynb #9ef160bb
+def _replace_dir(tmp: Path, out: Path):
+    "Rename the finished folder `tmp` to `out`; an existing `out` is moved aside first and deleted only afterwards."
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        out.rename(old / out.name)
+    try: tmp.rename(out)
+    except BaseException:
+        if old is not None: (old / out.name).rename(out)            # put the earlier dataset back
+        raise
+    finally:
+        if old is not None: shutil.rmtree(old, ignore_errors=True)
+
+def write_shapesworld(out_dir,                 # folder to write (replaced as a whole, atomically)
                       n_train: int = 4000,     # training images
                       n_val: int = 500,        # validation images
                       seed: int = 0,
                       image_size: int = 64,    # image side in pixels
                       max_objects: int = 3,
+                      overwrite: bool = False, # replace a non-empty `out_dir` (else refused)
                      ) -> dict:
     "Write ShapesWorld as PNGs + COCO instances/captions JSON + VQA JSONL; return a summary."
     out = Path(out_dir)
-    categories = [dict(id=k + 1, name=s, supercategory="shape") for k, s in enumerate(SHAPES)]
+    if out.exists() and not out.is_dir(): raise ValueError(f"{out} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise ValueError(f"{out} is not empty; choose another folder, or overwrite to replace it as a whole")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     summary = dict(out=str(out), images=str(out / "images"), seed=seed, image_size=image_size, max_objects=max_objects,
                    splits={})
-    for split, n in (("train", n_train), ("val", n_val)):
-        ds = ShapesWorld(n, seed, image_size, max_objects, split)
-        (out / "images" / split).mkdir(parents=True, exist_ok=True)
-        images, anns, caps, vqa = [], [], [], []
-        for i in range(n):
-            scene, captions, qa = ds.meta(i)
-            rel = f"{split}/{i:06d}.png"
-            render(scene).save(out / "images" / rel)
-            images.append(dict(id=i, file_name=rel, width=image_size, height=image_size))
-            for o in scene.objects:
-                x0, y0, x1, y1 = o.box
-                anns.append(dict(id=len(anns) + 1, image_id=i, category_id=SHAPES.index(o.shape) + 1,
-                                 bbox=[x0, y0, x1 - x0, y1 - y0], area=(x1 - x0) * (y1 - y0), iscrowd=0,
-                                 attributes=dict(colour=o.colour, size=o.size)))
-            caps += [dict(id=len(caps) + k + 1, image_id=i, caption=c) for k, c in enumerate(captions)]
-            vqa += [dict(image=rel, **q) for q in qa]
-        info = dict(description=f"ShapesWorld {split} (seed {seed}, {image_size}px, <= {max_objects} objects)",
-                    version="1.0")
-        paths = {k: out / f"{k}_{split}.{ext}"
-                 for k, ext in (("instances", "json"), ("captions", "json"), ("vqa", "jsonl"))}
-        _dump(dict(info=info, licenses=[], images=images, annotations=anns, categories=categories), paths["instances"])
-        _dump(dict(info=info, licenses=[], images=images, annotations=caps), paths["captions"])
-        paths["vqa"].write_text("".join(json.dumps(r) + "\n" for r in vqa))
-        summary["splits"][split] = dict(n_images=n, n_objects=len(anns), n_captions=len(caps), n_qa=len(vqa),
-                                        **{k: str(p) for k, p in paths.items()})
+    try:
+        for split, n in (("train", n_train), ("val", n_val)):
+            summary["splits"][split] = _write_split(tmp, out, split, n, seed, image_size, max_objects)
+        tmp.chmod(0o755)                                         # mkdtemp's 0700 -> an ordinary folder's mode
+        _replace_dir(tmp, out)
+    finally: shutil.rmtree(tmp, ignore_errors=True)             # gone after a failure (renamed away after success)
     return summary
 
 # %% ../nbs/01_data.ipynb #a8acba40
@@ -541,12 +569,21 @@ def load_image(path, image_size: int, where: str = "") -> tuple[torch.Tensor, tu
     return image_to_tensor(img), (w, h)
 
 # %% ../nbs/01_data.ipynb #3b1a58c3
+def _read_text(path: Path) -> str:
+    "A file's text as UTF-8 (a BOM is dropped); an error names the file, line and column of a byte that is not UTF-8."
+    data = path.read_bytes()
+    try: return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line, col = data.count(b"\n", 0, e.start) + 1, e.start - data.rfind(b"\n", 0, e.start)
+        raise ValueError(f"{path}: line {line}, column {col}: byte 0x{data[e.start]:02x} is not UTF-8 text; "
+                         "save the file as UTF-8") from None
+
 def _read_json(path) -> dict:
     "Parse a JSON file into a dict; errors name the file."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such file")
-    try: d = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{path}: not valid JSON ({e})") from None
+    try: d = json.loads(_read_text(path))
+    except json.JSONDecodeError as e: raise ValueError(f"{path}: not valid JSON ({e})") from None
     if not isinstance(d, dict):
         raise ValueError(f"{path}: expected a JSON object at the top level, got {type(d).__name__}")
     return d
@@ -618,6 +655,8 @@ class CocoDataset(Dataset):
                 elif instances_json is None:
                     raise ValueError(f"{captions_json}: annotations[{k}]: image_id {a['image_id']!r} "
                                      "is not in 'images'")
+        if not self.ids:
+            raise ValueError(f"{instances_json or captions_json}: the dataset is empty (no 'images'); nothing to use")
         for i in self.ids:
             if not (self.images_dir / self.files[i]).is_file():
                 f, k = self.src[i]
@@ -654,7 +693,7 @@ class VQAJsonl(Dataset):
         self.path, self.images_dir, self.image_size = Path(jsonl), Path(images_dir), image_size
         if not self.path.is_file(): raise FileNotFoundError(f"{self.path}: no such file")
         self.images, self.qa, self.records = [], {}, []
-        for ln, line in enumerate(self.path.read_text().splitlines(), 1):
+        for ln, line in enumerate(_read_text(self.path).splitlines(), 1):
             if not line.strip(): continue
             where = f"{self.path}: line {ln} (record {len(self.records)})"
             try: r = json.loads(line)
@@ -676,6 +715,7 @@ class VQAJsonl(Dataset):
                 self.qa[r["image"]] = []
             self.qa[r["image"]].append(q)
             self.records.append(dict(image=r["image"], **q))
+        if not self.records: raise ValueError(f"{self.path}: the dataset is empty (no question lines); nothing to use")
 
     def __len__(self): return len(self.images)
     def qa_lists(self) -> list[list[dict]]:

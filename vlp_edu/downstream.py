@@ -6,7 +6,7 @@ Docs: https://vlp-edu.github.io/vlp_edu/downstream.html.md"""
 
 # %% ../nbs/14_downstream.ipynb #b49e0440
 from __future__ import annotations
-import json
+import json, sys
 from collections import defaultdict
 from pathlib import Path
 import torch
@@ -22,7 +22,8 @@ from .region_vlp import RegionVLP
 from .learner import Learner, EvalCallback
 
 # %% auto #0
-__all__ = ['QAPairs', 'VQAModel', 'evaluate_vqa', 'recall_at_k', 'retrieval_captions', 'evaluate_retrieval', 'finetune_vqa']
+__all__ = ['QAPairs', 'VQAModel', 'check_vqa_eval', 'evaluate_vqa', 'recall_at_k', 'retrieval_captions', 'evaluate_retrieval',
+           'finetune_vqa']
 
 # %% ../nbs/14_downstream.ipynb #9a80564d
 class QAPairs(torch.utils.data.Dataset):
@@ -159,17 +160,41 @@ def from_pretrained(cls: VQAModel, path, device="cpu", **kw) -> VQAModel:
     return super(VQAModel, cls).from_pretrained(path, device, **kw)
 
 # %% ../nbs/14_downstream.ipynb #e695a5af
+def _where(ds) -> str:
+    "What to call a dataset in a message: its file when it has one."
+    return str(getattr(ds, "path", None) or f"the {type(ds).__name__} dataset")
+
+def _questions(pairs) -> list[dict]:
+    "The question dict of every item of a one-question-per-item dataset (`QAPairs`, a Subset of one), without images."
+    if isinstance(pairs, torch.utils.data.Subset) and hasattr(pairs.dataset, "question"):
+        return [pairs.dataset.question(i) for i in pairs.indices]
+    if hasattr(pairs, "question"): return [pairs.question(k) for k in range(len(pairs))]
+    return [pairs[k]["qa"][0] for k in range(len(pairs))]
+
+def check_vqa_eval(answers: dict, questions: list[dict], ds, what: str = "validation") -> int:
+    "Refuse an empty evaluation set; warn (stderr) how many `questions` have answers outside `answers`; that count."
+    if not questions: raise ValueError(f"{_where(ds)}: the {what} set has no questions; nothing to evaluate")
+    unseen = [q["answer"] for q in questions if q["answer"] not in answers]
+    if unseen:
+        ex = ", ".join(repr(a) for a in sorted(set(unseen))[:3])
+        print(f"warning: {len(unseen)} of {len(questions)} {what} questions of {_where(ds)} have answers never seen in "
+              f"training (e.g. {ex}); accuracy is at most {1 - len(unseen) / len(questions):.3f}", file=sys.stderr)
+    return len(unseen)
+
+# %% ../nbs/14_downstream.ipynb #f9880eb9
 def _stack_regions(items: list[dict], device=None) -> dict | None:
     "Items' cached detector regions (vlp_edu.region_cache.RegionCacheDataset) stacked to (B, K, ...), or None."
     if "regions" not in items[0]: return None
     return {k: torch.stack([it["regions"][k] for it in items]).to(device) for k in items[0]["regions"]}
 
 @torch.no_grad()
-def evaluate_vqa(model: VQAModel, ds, batch_size: int = 128, device=None, progress: bool = False) -> dict:
-    "Accuracy overall and per question type over every question of `ds`."
+def evaluate_vqa(model: VQAModel, ds, batch_size: int = 128, device=None, progress: bool = False,
+                 check: bool = True) -> dict:
+    "Accuracy overall and per question type over every question of `ds` (`check`: `check_vqa_eval` first)."
     model.eval()
     dev = device or next(model.parameters()).device
     pairs = ds if getattr(ds, "one_question_per_item", False) else QAPairs(ds)
+    if check: check_vqa_eval(model.answers, _questions(pairs), ds, "evaluation")
     tok = get_tokenizer()
     L = model.vlp.cfg.max_text_len
     right, total = defaultdict(int), defaultdict(int)
@@ -238,6 +263,7 @@ def evaluate_retrieval(vlp: PixelVLP, images: torch.Tensor, captions: list[str],
 def finetune_vqa(vlp: PixelVLP, train_ds, val_ds, preset: Preset, out_dir=None, eval_every: int = 0,
                  device: str = "auto", progress: bool = True, max_eval_questions: int = 2000):
     "Fine-tune a VQA head (and the backbone) on `train_ds`; evaluate on `val_ds`. Returns (model, metrics)."
+    if len(train_ds) == 0: raise ValueError(f"{_where(train_ds)}: the training set is empty; nothing to train on")
     answers = build_answer_vocab(train_ds)
     model = VQAModel(vlp, answers)
     tok = get_tokenizer()
@@ -246,14 +272,16 @@ def finetune_vqa(vlp: PixelVLP, train_ds, val_ds, preset: Preset, out_dir=None, 
         b = collate_vqa(items, tok, L, answers)
         if "regions" in items[0]: b["regions"] = _stack_regions(items)      # a region cache rides along
         return b
-    val_sub = QAPairs(val_ds)
+    val_pairs = QAPairs(val_ds)
+    check_vqa_eval(answers, _questions(val_pairs)[:max_eval_questions], val_ds)   # before any training
+    val_sub = val_pairs
     if len(val_sub) > max_eval_questions:
         val_sub = torch.utils.data.Subset(val_sub, range(max_eval_questions))
         val_sub.one_question_per_item = True
-    cbs = [EvalCallback(lambda m: evaluate_vqa(m, val_sub), eval_every)] if eval_every else []
+    cbs = [EvalCallback(lambda m: evaluate_vqa(m, val_sub, check=False), eval_every)] if eval_every else []
     learn = Learner(model, train_ds, collate, preset, out_dir, callbacks=cbs, device=device)
     learn.fit(progress=progress)
     m = learn.unwrapped.eval()
-    metrics = evaluate_vqa(m, val_sub)
+    metrics = evaluate_vqa(m, val_sub, check=False)
     if out_dir: m.save_pretrained(out_dir)
     return m, metrics

@@ -1,4 +1,4 @@
-"""Accelerate for devices, mixed precision and DDP; warmup + cosine; gradient accumulation; callbacks; progress bars; `metrics.jsonl` and loss curves; safetensors checkpoints; exact resume.
+"""Accelerate for devices, mixed precision and DDP; warmup + cosine; gradient accumulation; callbacks; progress bars; `metrics.jsonl` and loss curves; atomic checkpoints on a schedule; Ctrl-C saves before it stops; exact resume that refuses another run's checkpoint.
 
 Docs: https://vlp-edu.github.io/vlp_edu/learner.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://vlp-edu.github.io/vlp_edu/learner.html.md"""
 
 # %% ../nbs/06_learner.ipynb #cfde918f
 from __future__ import annotations
-import json, math, os, random, time
+import json, math, os, random, re, shutil, signal, sys, threading, time, warnings
 from contextlib import nullcontext
 from pathlib import Path
 import numpy as np
@@ -21,8 +21,10 @@ from transformers import get_cosine_schedule_with_warmup
 from .core import *
 
 # %% auto #0
-__all__ = ['StepSampler', 'CancelFit', 'Callback', 'EvalCallback', 'StopAfter', 'save_weights', 'load_weights',
-           'load_training_state', 'read_metrics', 'plot_metrics', 'Learner']
+__all__ = ['RUN_FILES', 'MAY_CHANGE_ON_RESUME', 'StepSampler', 'CancelFit', 'Callback', 'EvalCallback', 'StopAfter',
+           'save_weights', 'load_weights', 'load_training_state', 'list_checkpoints', 'latest_checkpoint',
+           'write_checkpoint', 'run_exists', 'clear_run', 'TrainingInterrupted', 'data_fingerprint', 'run_differences',
+           'read_metrics', 'plot_metrics', 'Learner']
 
 # %% ../nbs/06_learner.ipynb #e51d8667
 class StepSampler(Sampler):
@@ -126,6 +128,95 @@ def load_training_state(run_dir):
     except Exception as e:
         raise ValueError(f"{p} is corrupted ({type(e).__name__}); delete it to restart training") from None
 
+# %% ../nbs/06_learner.ipynb #1359e8a7
+def _fsync(path):
+    "Flush a file, or a folder's entries, to the disk (folders only where the OS allows it)."
+    try: fd = os.open(path, os.O_RDONLY)
+    except OSError: return
+    try: os.fsync(fd)
+    except OSError: pass
+    finally: os.close(fd)
+
+def _ckpt_step(p: Path):
+    "The step of a complete checkpoint folder `step-N`; None for anything else."
+    m = re.fullmatch(r"step-(\d+)", p.name)
+    ok = m and (p / "model.safetensors").is_file() and (p / "training_state.pt").is_file()
+    return int(m.group(1)) if ok else None
+
+def list_checkpoints(run_dir) -> list[Path]:
+    "The complete checkpoint folders of a run, oldest first."
+    d = Path(run_dir) / "checkpoints"
+    found = [(_ckpt_step(p), p) for p in (d.iterdir() if d.is_dir() else [])]
+    return [p for s, p in sorted(found, key=lambda t: t[0] if t[0] is not None else -1) if s is not None]
+
+def latest_checkpoint(run_dir):
+    "The newest complete checkpoint folder; else the run folder if it has a (legacy) `training_state.pt`; else None."
+    cks = list_checkpoints(run_dir)
+    if cks: return cks[-1]
+    return Path(run_dir) if (Path(run_dir) / "training_state.pt").is_file() else None
+
+# %% ../nbs/06_learner.ipynb #55ac2e49
+def write_checkpoint(run_dir, step: int, model: nn.Module, state: dict, keep: int = 0) -> Path:
+    "Write `checkpoints/step-N` atomically (temporary folder, fsync, rename); keep the newest `keep` (0: all)."
+    root = Path(run_dir) / "checkpoints"
+    final, tmp = root / f"step-{step:07d}", root / f".tmp-step-{step:07d}"
+    if _ckpt_step(final) is None:                              # a step saved twice (periodic, then the end): once
+        for old in root.glob(".tmp-*"): shutil.rmtree(old, ignore_errors=True)   # left by a killed save
+        tmp.mkdir(parents=True)
+        save_weights(model, tmp / "model.safetensors")
+        torch.save(state, tmp / "training_state.pt")
+        for f in (tmp / "model.safetensors", tmp / "training_state.pt", tmp): _fsync(f)
+        if final.exists(): shutil.rmtree(final)               # an incomplete folder of that name
+        os.rename(tmp, final)
+        _fsync(root)
+    for old in (list_checkpoints(run_dir)[:-keep] if keep else []):
+        gone = old.with_name(f".tmp-del-{old.name}")
+        os.rename(old, gone)
+        shutil.rmtree(gone, ignore_errors=True)
+    return final
+
+# %% ../nbs/06_learner.ipynb #faf710ac
+RUN_FILES = ("config.json", "model.safetensors", "metrics.jsonl", "training_state.pt", "checkpoints")
+
+def run_exists(out_dir) -> bool:
+    "Does `out_dir` hold a run (config, weights, metrics, training state or checkpoints)?"
+    return any((Path(out_dir) / f).exists() for f in RUN_FILES)
+
+def clear_run(out_dir, parts=RUN_FILES + ("loss_curves.png",)):
+    "Remove a run's files and folders (`parts`) from `out_dir`; anything else there stays."
+    for f in parts:
+        p = Path(out_dir) / f
+        if p.is_dir() and not p.is_symlink(): shutil.rmtree(p)
+        elif p.exists() or p.is_symlink(): p.unlink()
+
+class TrainingInterrupted(Exception):
+    "Raised by `Learner.fit` after SIGINT / SIGTERM, once the checkpoint of the step that was running is saved."
+    def __init__(self, step: int, total: int, out_dir, signal_name: str):
+        self.step, self.total, self.out_dir, self.signal_name = step, total, out_dir, signal_name
+        where = f"checkpoint saved in {out_dir}" if out_dir else "no run folder, nothing saved"
+        super().__init__(f"interrupted at step {step} of {total} ({signal_name}): {where}")
+
+# %% ../nbs/06_learner.ipynb #012221d7
+MAY_CHANGE_ON_RESUME = ("train.steps", "train.log_every", "train.ckpt_every", "train.ckpt_minutes", "train.ckpt_keep")
+
+def data_fingerprint(ds) -> str:
+    "Type, length and repr (memory addresses removed) of a dataset: enough to tell two training sets apart."
+    return f"{type(ds).__name__} of {len(ds)}: {re.sub(r' at 0x[0-9a-fA-F]+', '', repr(ds))[:300]}"
+
+def _flat_preset(d: dict) -> dict:
+    "A preset dict with dotted keys: `train.seed`, `model.d_model`, ..."
+    flat = {"name": d.get("name")}
+    for sec in ("model", "data", "train"): flat.update({f"{sec}.{k}": v for k, v in d.get(sec, {}).items()})
+    return flat
+
+def run_differences(saved: dict, now: dict) -> list[str]:
+    "What differs between a checkpoint's run (`preset`, `model`, `data`) and this one; legacy states have none."
+    a, b = _flat_preset(saved.get("preset", {})), _flat_preset(now["preset"])
+    out = [f"{k}: {a[k]!r} in the checkpoint, {b[k]!r} now" for k in a
+           if k in b and k not in MAY_CHANGE_ON_RESUME and a[k] != b[k] and "preset" in saved]
+    return out + [f"{k}: {saved[k]} in the checkpoint, {now[k]} now" for k in ("model", "data")
+                  if k in saved and saved[k] != now[k]]
+
 # %% ../nbs/06_learner.ipynb #8f651ac8
 def read_metrics(path) -> list[dict]:
     "Records of a `metrics.jsonl` file."
@@ -178,6 +269,7 @@ class Learner:
         self.sched = get_cosine_schedule_with_warmup(self.opt, int(self.tc.warmup * self.total_steps), self.total_steps)
         self.model, self.opt = self.accelerator.prepare(model, self.opt)
         self.step, self.history, self.last, self._acc = 0, [], {}, {}
+        self._signal, self._prev_handlers = None, {}
 
     @property
     def unwrapped(self): return self.accelerator.unwrap_model(self.model)
@@ -216,29 +308,128 @@ def log(self: Learner, d: dict):
 
 # %% ../nbs/06_learner.ipynb #b182e85b
 @patch
-def save(self: Learner, path=None):
-    "Checkpoint weights, config and full training state."
-    path = Path(path or self.out_dir)
+def _run_id(self: Learner) -> dict:
+    "What identifies this run: the preset, the model class and the training data."
+    return {"preset": self.preset.to_dict(), "model": type(self.unwrapped).__name__,
+            "data": data_fingerprint(self.dataset)}
+
+@patch
+def save_checkpoint(self: Learner, run_dir=None):
+    "Write `checkpoints/step-N` of `run_dir` (default `out_dir`) atomically; keep the newest `ckpt_keep`."
     a = self.accelerator
     a.wait_for_everyone()
+    if a.is_main_process:
+        state = {"step": self.step, "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(),
+                 "rng": _rng_state(), "threads": torch.get_num_threads(), **self._run_id()}
+        write_checkpoint(run_dir or self.out_dir, self.step, self.unwrapped, state, self.tc.ckpt_keep)
+    self._t_ckpt = time.monotonic()
+
+@patch
+def save(self: Learner, path=None):
+    "The final model (config.json + model.safetensors, each written atomically) and a checkpoint, in `path`."
+    path = Path(path or self.out_dir)
+    a = self.accelerator
+    if a.is_main_process: path.mkdir(parents=True, exist_ok=True)
+    self.save_checkpoint(path)                                 # the training state first: it is what resume needs
     if not a.is_main_process: return
-    path.mkdir(parents=True, exist_ok=True)
     m = self.unwrapped
     if hasattr(m, "save_pretrained"): m.save_pretrained(path)
-    else: save_weights(m, path / "model.safetensors")
+    else: write_atomic(path / "model.safetensors", lambda f: save_weights(m, f))
     if not (path / "config.json").exists(): self.preset.save(path / "config.json")
-    state = {"step": self.step, "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(),
-             "rng": _rng_state()}
-    torch.save(state, path / "training_state.pt")
+
+# %% ../nbs/06_learner.ipynb #4b4b639e
+@patch
+def _train_step(self: Learner, it):
+    "One optimizer step over `grad_accum` micro-batches of `it`; accumulates the scalars to log."
+    a, tc = self.accelerator, self.tc
+    for j in range(tc.grad_accum):
+        batch = self._to_device(next(it))
+        ctx = a.no_sync(self.model) if j < tc.grad_accum - 1 else nullcontext()
+        with ctx:
+            out = self.model(batch)
+            a.backward(out["loss"] / tc.grad_accum)
+        for k, v in out.items():
+            if torch.is_tensor(v) and v.numel() == 1: self._acc.setdefault(k, []).append(v.detach().float())
+        self._n_seen += (len(batch["images"]) if isinstance(batch, dict) and "images" in batch
+                         else tc.batch_size // a.num_processes)
+    if tc.max_grad_norm: a.clip_grad_norm_(self.model.parameters(), tc.max_grad_norm)
+    self.opt.step()
+    self.sched.step()
+    self.opt.zero_grad(set_to_none=True)
+    self.step += 1
+
+@patch
+def _log_step(self: Learner, bar):
+    "Log the mean of the accumulated scalars (over processes), the learning rate and the throughput."
+    a = self.accelerator
+    dt = time.perf_counter() - self._t0
+    vals = {k: torch.stack(v).mean() for k, v in self._acc.items()}
+    vals = {k: float(a.reduce(v, reduction="mean")) for k, v in vals.items()}
+    vals.update(lr=self.sched.get_last_lr()[0], samples_per_s=self._n_seen * a.num_processes / max(dt, 1e-9))
+    self.log(vals)
+    bar.set_postfix(loss=f"{vals.get('loss', float('nan')):.3f}")
+    self._t0, self._n_seen, self._acc = time.perf_counter(), 0, {}
+
+# %% ../nbs/06_learner.ipynb #c09682ab
+_SIGNALS = ("SIGINT", "SIGTERM")
+
+@patch
+def _on_signal(self: Learner, num, frame):
+    "First signal: remember it (fit saves and stops after this step); a second: the previous handler's behaviour."
+    if self._signal is None:
+        self._signal = signal.Signals(num).name
+        if self.accelerator.is_main_process:
+            print(f"\n{self._signal}: saving a checkpoint after step {self.step + 1} (again to stop at once)",
+                  file=sys.stderr)
+        return
+    prev = self._prev_handlers.get(num, signal.SIG_DFL)
+    signal.signal(num, prev)
+    if callable(prev): prev(num, frame)
+    elif prev == signal.SIG_DFL: os.kill(os.getpid(), num)
+
+@patch
+def _catch_signals(self: Learner):
+    "Route SIGINT / SIGTERM to `_on_signal` while training (main thread only); remembers the previous handlers."
+    self._signal, self._prev_handlers = None, {}
+    if threading.current_thread() is not threading.main_thread(): return
+    for name in _SIGNALS:
+        num = getattr(signal, name, None)
+        if num is not None: self._prev_handlers[num] = signal.signal(num, self._on_signal)
+
+@patch
+def _restore_signals(self: Learner):
+    "Put the handlers that were there before `fit` back."
+    for num, h in self._prev_handlers.items(): signal.signal(num, h if h is not None else signal.SIG_DFL)
+    self._prev_handlers = {}
+
+# %% ../nbs/06_learner.ipynb #a40ba155
+@patch
+def _agree(self: Learner, *flags) -> list:
+    "Each flag is true if it is true in any process (one small all-reduce when there are several)."
+    a = self.accelerator
+    if a.num_processes == 1: return list(flags)
+    t = a.reduce(torch.tensor([float(f) for f in flags], device=a.device), reduction="sum")
+    return [bool(v > 0) for v in t.tolist()]
+
+@patch
+def _checkpoint_if_due(self: Learner):
+    "Checkpoint every `ckpt_every` steps or `ckpt_minutes` minutes; after a signal, checkpoint and stop."
+    tc = self.tc
+    timed = bool(tc.ckpt_minutes) and time.monotonic() - self._t_ckpt >= 60 * tc.ckpt_minutes
+    timed, stop = self._agree(timed, self._signal is not None)
+    if self.out_dir and (stop or timed or (tc.ckpt_every and self.step % tc.ckpt_every == 0)): self.save_checkpoint()
+    if stop: raise TrainingInterrupted(self.step, self.total_steps, self.out_dir, self._signal or "a signal")
 
 # %% ../nbs/06_learner.ipynb #2dfd418f
+_STALE = ("checkpoints", "training_state.pt", "model.safetensors", "metrics.jsonl", "loss_curves.png")
+
 @patch
 def fit(self: Learner, resume: bool = False, progress: bool = True):
-    "Train to `preset.train.steps`; `resume=True` continues exactly from `out_dir`'s checkpoint."
+    "Train to `preset.train.steps`; `resume=True` continues exactly from the newest checkpoint in `out_dir`."
     a, tc = self.accelerator, self.tc
     if self.out_dir and a.is_main_process:
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        if not resume and (self.out_dir / "metrics.jsonl").exists(): (self.out_dir / "metrics.jsonl").unlink()
+        if not resume: clear_run(self.out_dir, _STALE)        # an older run's files: never mixed with this one's
     if resume: self._resume()
     else: seed_everything(tc.seed + a.process_index)
     for cb in self.callbacks: cb.before_fit(self)
@@ -246,37 +437,19 @@ def fit(self: Learner, resume: bool = False, progress: bool = True):
     bar = tqdm(total=self.total_steps, initial=self.step, disable=not (progress and a.is_main_process), desc="train",
                dynamic_ncols=True)
     self.model.train()
-    t0, n_seen, acc = time.perf_counter(), 0, {}
+    self._t0, self._n_seen, self._acc, self._t_ckpt = time.perf_counter(), 0, {}, time.monotonic()
+    self._catch_signals()
     try:
         while self.step < self.total_steps:
-            for j in range(tc.grad_accum):
-                batch = self._to_device(next(it))
-                ctx = a.no_sync(self.model) if j < tc.grad_accum - 1 else nullcontext()
-                with ctx:
-                    out = self.model(batch)
-                    a.backward(out["loss"] / tc.grad_accum)
-                for k, v in out.items():
-                    if torch.is_tensor(v) and v.numel() == 1: acc.setdefault(k, []).append(v.detach().float())
-                n_seen += (len(batch["images"]) if isinstance(batch, dict) and "images" in batch
-                           else tc.batch_size // a.num_processes)
-            if tc.max_grad_norm: a.clip_grad_norm_(self.model.parameters(), tc.max_grad_norm)
-            self.opt.step()
-            self.sched.step()
-            self.opt.zero_grad(set_to_none=True)
-            self.step += 1
+            self._train_step(it)
             bar.update(1)
-            if self.step % tc.log_every == 0 or self.step == self.total_steps:
-                dt = time.perf_counter() - t0
-                vals = {k: torch.stack(v).mean() for k, v in acc.items()}
-                vals = {k: float(a.reduce(v, reduction="mean")) for k, v in vals.items()}
-                vals.update(lr=self.sched.get_last_lr()[0], samples_per_s=n_seen * a.num_processes / max(dt, 1e-9))
-                self.log(vals)
-                bar.set_postfix(loss=f"{vals.get('loss', float('nan')):.3f}")
-                t0, n_seen, acc = time.perf_counter(), 0, {}
-            if self.out_dir and tc.ckpt_every and self.step % tc.ckpt_every == 0: self.save()
+            if self.step % tc.log_every == 0 or self.step == self.total_steps: self._log_step(bar)
+            self._checkpoint_if_due()
             for cb in self.callbacks: cb.after_step(self)
     except CancelFit: pass
-    finally: bar.close()
+    finally:
+        bar.close()
+        self._restore_signals()
     if self.step >= self.total_steps:
         for cb in self.callbacks: cb.after_fit(self)
         if self.out_dir:
@@ -287,9 +460,17 @@ def fit(self: Learner, resume: bool = False, progress: bool = True):
 # %% ../nbs/06_learner.ipynb #8a775d72
 @patch
 def _resume(self: Learner):
-    "Load the checkpoint in `out_dir` (weights, optimizer, scheduler, RNG, step); drop metrics logged after it."
-    st = load_training_state(self.out_dir)
-    load_weights(self.unwrapped, self.out_dir / "model.safetensors")
+    "Load the newest checkpoint of `out_dir` (weights, optimizer, scheduler, RNG, step); drop metrics logged after it."
+    ck = latest_checkpoint(self.out_dir)
+    if ck is None: raise FileNotFoundError(f"no checkpoint in {self.out_dir}: cannot resume; start without --resume")
+    st = load_training_state(ck)
+    diffs = run_differences(st, self._run_id())
+    if diffs: raise ValueError(f"the checkpoint {ck} is from another run ({'; '.join(diffs)}): resume with the "
+                               "settings it was trained with, or train into another folder")
+    if st.get("threads", torch.get_num_threads()) != torch.get_num_threads():
+        warnings.warn(f"the checkpoint was trained with {st['threads']} CPU threads, this process has "
+                      f"{torch.get_num_threads()}: on CPU the resumed run is close to, not bit-equal to, one run")
+    load_weights(self.unwrapped, ck / "model.safetensors")
     self.opt.load_state_dict(st["optimizer"])
     self.sched.load_state_dict(st["scheduler"])
     _set_rng_state(st["rng"])

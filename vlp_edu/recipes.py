@@ -292,6 +292,9 @@ def load_backbone(init) -> PixelVLP:
     "A pretrained PixelVLP (or RegionVLP) from a run folder, ready for VQA / retrieval, with a clear error if none."
     p = Path(init)
     if not (p / "model.safetensors").exists():
+        if (p / "checkpoints").is_dir():
+            raise FileNotFoundError(f"'{init}' holds an unfinished run (checkpoints, no final model): finish it with "
+                                    "the same `vlp-pretrain` command and --resume")
         raise FileNotFoundError(f"no pretrained model in '{init}': run `vlp-pretrain --recipe vilt --out {init}` first")
     if _is_vqa_run(p):
         raise ValueError(f"'{init}' is a fine-tuned VQA run, not a pretrained backbone: give the pretraining run "
