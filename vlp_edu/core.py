@@ -250,8 +250,23 @@ def write_atomic(path, write):
     os.replace(tmp, path)
 
 # %% ../nbs/00_core.ipynb #b6906ae4
+_CARD = """---
+{{ card_data }}
+---
+
+# A vlp_edu `{{ model_type }}` model
+
+A run folder of [vlp_edu]({{ repo_url }}), a notebook-first course in end-to-end vision-language pretraining:
+`config.json` says what to build (for most models, the run's preset), `model.safetensors` holds the weights.
+
+```python
+from vlp_edu.recipes import load_pretrained
+model = load_pretrained("path/to/this/folder")
+```
+"""
+
 class HubModel(PyTorchModelHubMixin, library_name="vlp_edu", repo_url="https://github.com/vlp-edu/vlp_edu",
-               tags=["vision-language", "vlp_edu"]):
+               tags=["vision-language", "vlp_edu"], model_card_template=_CARD):
     "One save/load for every vlp_edu model: `config.json` + `model.safetensors` + a model card; `push_to_hub` (mixin)."
     model_type: str = "model"   # written to config.json; `recipes.load_pretrained` picks the class by it
     accepts: tuple = ()         # other model_types whose folders this class also loads
@@ -291,7 +306,8 @@ def save_pretrained(self: HubModel, save_directory, *, config=None, push_to_hub:
         if hook is not None: hook.remove()
     self._save_extra(path)
     if not (path / "README.md").exists():
-        self.generate_model_card(**(model_card_kwargs or {})).save(path / "README.md")
+        card = self.generate_model_card(**{"model_type": self.model_type, **(model_card_kwargs or {})})
+        card.save(path / "README.md")
     if push_to_hub:
         return self.push_to_hub(repo_id=repo_id or path.name, model_card_kwargs=model_card_kwargs, **push_kw)
 
