@@ -225,13 +225,19 @@ def vl_losses(self: PixelVLP, img: Tensor, ids: Tensor, mask: Tensor, caption_tr
 
 # %% ../nbs/05a_pixel_vlp.ipynb #a3b823d2
 @patch
-def forward(self: PixelVLP, batch: dict) -> dict:
-    "Named losses `loss_itc/itm/mlm` (and `loss_ground`), weighted total `loss`, `acc_itm`, `acc_mlm`, `temperature`."
+def _checked_weights(self: PixelVLP, batch: dict) -> dict:
+    "The loss weights, after checking that the batch has what every forward reads and that something is trained."
     for k in ("images", "input_ids", "attention_mask"):
         if k not in batch:
             raise ValueError(f"batch has no '{k}' (keys: {sorted(batch)}): build it with vlp_edu.data.collate_pretrain")
     w = self.loss_weights()
     if not any(w.values()): raise ValueError(f"every loss weight is 0 in {self.cfg.loss_weights}: nothing to train")
+    return w
+
+@patch
+def forward(self: PixelVLP, batch: dict) -> dict:
+    "Named losses `loss_itc/itm/mlm` (and `loss_ground`), weighted total `loss`, `acc_itm`, `acc_mlm`, `temperature`."
+    w = self._checked_weights(batch)
     ids, mask = trim_padding(batch["input_ids"], batch["attention_mask"])             # (B, T') T' <= T
     img = self.encode_image(batch["images"])                                         # (B, 1+N, d)
     ground = (batch["ground_pos"], batch["ground_xy"]) if "ground_pos" in batch else None

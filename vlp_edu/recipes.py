@@ -104,6 +104,16 @@ def _cached_regions(preset: Preset, train_ds, teacher, device, progress, top_k, 
     cache = region_cache_for(teacher, train_ds, top_k, min_score, cache_root, progress, sub)
     return teacher, cache, idx, time.perf_counter() - t0
 
+def _fit_on_regions(recipe: str, model, preset: Preset, out_dir, train_ds, val_ds, cache, idx, cache_s: float,
+                    eval_every: int, **fit_kw) -> tuple:
+    "The end of both region recipes: captions + the cached regions of the visited images, then `fit_recipe`."
+    collate = collate_with_regions(partial(collate_pretrain, tokenizer=get_tokenizer(),
+                                           max_len=preset.model.max_text_len))
+    t0 = time.perf_counter()                                    # the cached rows load on the training clock
+    return fit_recipe(recipe, model, RegionCacheDataset(train_ds, cache, idx), collate, preset, out_dir,
+                      eval_fn=retrieval_eval(val_ds) if eval_every else None, eval_every=eval_every, started=t0,
+                      report={"cached_images": len(idx), "cache_seconds": round(cache_s, 1)}, **fit_kw)
+
 # %% ../nbs/16_recipes.ipynb #736c9624
 def pretrain_region(preset: Preset, out_dir, data=None, device: str = "auto", progress: bool = True,
                     eval_every: int = 0, callbacks=(), resume: bool = False,
@@ -118,13 +128,8 @@ def pretrain_region(preset: Preset, out_dir, data=None, device: str = "auto", pr
                                                    cache_root)
     seed_everything(preset.train.seed)
     model = RegionVLP(preset, teacher=teacher, top_k=top_k, min_score=min_score)
-    collate = collate_with_regions(partial(collate_pretrain, tokenizer=get_tokenizer(),
-                                           max_len=preset.model.max_text_len))
-    t0 = time.perf_counter()                                    # the cached rows load on the training clock
-    return fit_recipe("region", model, RegionCacheDataset(train_ds, cache, idx), collate, preset, out_dir,
-                      eval_fn=retrieval_eval(val_ds) if eval_every else None, eval_every=eval_every,
-                      callbacks=callbacks, device=device, resume=resume, progress=progress, started=t0,
-                      report={"cached_images": len(idx), "cache_seconds": round(cache_s, 1)})
+    return _fit_on_regions("region", model, preset, out_dir, train_ds, val_ds, cache, idx, cache_s, eval_every,
+                           callbacks=callbacks, device=device, resume=resume, progress=progress)
 
 # %% ../nbs/16_recipes.ipynb #b813e68d
 def pretrain_visual_losses(preset: Preset, out_dir, data=None, device: str = "auto", progress: bool = True,
@@ -144,13 +149,8 @@ def pretrain_visual_losses(preset: Preset, out_dir, data=None, device: str = "au
     seed_everything(preset.train.seed)
     model = VisualLossVLP(preset)
     if resume and (Path(out_dir) / "visual_heads.safetensors").is_file(): model.load_heads(out_dir)
-    collate = collate_with_regions(partial(collate_pretrain, tokenizer=get_tokenizer(),
-                                           max_len=preset.model.max_text_len))
-    t0 = time.perf_counter()                                    # the cached rows load on the training clock
-    return fit_recipe("visual-losses", model, RegionCacheDataset(train_ds, cache, idx), collate, preset, out_dir,
-                      eval_fn=retrieval_eval(val_ds) if eval_every else None, eval_every=eval_every,
-                      callbacks=callbacks, device=device, resume=resume, progress=progress, started=t0,
-                      report={"cached_images": len(idx), "cache_seconds": round(cache_s, 1)})
+    return _fit_on_regions("visual-losses", model, preset, out_dir, train_ds, val_ds, cache, idx, cache_s, eval_every,
+                           callbacks=callbacks, device=device, resume=resume, progress=progress)
 
 # %% ../nbs/16_recipes.ipynb #05e58014
 def pretrain_e2evlp(preset,                  # a Preset or its name; made an E2E-VLP preset by `e2evlp_preset`

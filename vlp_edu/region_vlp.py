@@ -107,11 +107,7 @@ class RegionVLP(PixelVLP):
 @patch
 def forward(self: RegionVLP, batch: dict) -> dict:
     "PixelVLP's named losses; the image tokens come from `batch['regions']` when the batch has them (a region cache)."
-    for k in ("images", "input_ids", "attention_mask"):
-        if k not in batch:
-            raise ValueError(f"batch has no '{k}' (keys: {sorted(batch)}): build it with vlp_edu.data.collate_pretrain")
-    w = self.loss_weights()
-    if not any(w.values()): raise ValueError(f"every loss weight is 0 in {self.cfg.loss_weights}: nothing to train")
+    w = self._checked_weights(batch)
     ids, mask = trim_padding(batch["input_ids"], batch["attention_mask"])                 # (B, T')
     img = self.encode_image(batch["images"], batch.get("regions"))                       # (B, 1+K, d)
     out = self.vl_losses(img, ids, mask, **self.itm_extras(batch))

@@ -195,11 +195,7 @@ def region_losses(self: VisualLossVLP,
 @patch
 def forward(self: VisualLossVLP, batch: dict) -> dict:
     "PixelVLP's named losses + `loss_region_feat/cls/attr`; `loss` is the weighted sum of all."
-    for k in ("images", "input_ids", "attention_mask"):
-        if k not in batch:
-            raise ValueError(f"batch has no '{k}' (keys: {sorted(batch)}): build it with vlp_edu.data.collate_pretrain")
-    w = self.loss_weights()
-    if not any(w.values()): raise ValueError(f"every loss weight is 0 in {self.cfg.loss_weights}: nothing to train")
+    w = self._checked_weights(batch)
     ids, mask = trim_padding(batch["input_ids"], batch["attention_mask"])             # (B, T')
     img = self.encode_image(batch["images"])                                          # (B, 1+N, d)
     out = self.vl_losses(img, ids, mask, **self.itm_extras(batch)) if any(w[k] > 0 for k in OBJECTIVES) else {}
