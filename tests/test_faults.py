@@ -62,3 +62,16 @@ def test_kill_during_save_keeps_the_previous_checkpoint(tmp_path):
     write_checkpoint(tmp_path, 2, torch.nn.Linear(4, 4), {"step": 2})
     assert [p.name for p in list_checkpoints(tmp_path)] == ["step-0000001", "step-0000002"]
     assert sorted(os.listdir(tmp_path / "checkpoints")) == ["step-0000001", "step-0000002"]  # the leftover is gone
+
+def test_two_damaged_images_are_named_skipped_and_training_finishes(tmp_path):
+    data, out = tmp_path / "data", tmp_path / "run"
+    r = run([str(BIN / "vlp-data"), "--out", str(data), "--n-train", "16", "--n-val", "4", "--size", "64"])
+    assert r.returncode == 0, r.stderr[-2000:]
+    garbage, cut = data / "images/train/000003.png", data / "images/train/000011.png"
+    garbage.write_bytes(b"this is not a png")                     # not an image at all
+    cut.write_bytes(cut.read_bytes()[:200])                        # a download cut short
+    r = run(pretrain(out, "--data", str(data), "--overwrite"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "2 of 16 images of the training set cannot be read" in r.stderr, r.stderr[-2000:]
+    for f, rec in ((garbage, "images[3]"), (cut, "images[11]")): assert str(f) in r.stderr and rec in r.stderr
+    assert (out / "model.safetensors").exists() and "Traceback" not in r.stderr

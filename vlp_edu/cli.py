@@ -6,7 +6,7 @@ Docs: https://vlp-edu.github.io/vlp_edu/cli.html.md"""
 
 # %% ../nbs/19_cli.ipynb #63ed57e9
 from __future__ import annotations
-import json, math, sys
+import json, math, sys, warnings
 from pathlib import Path
 from fastcore.script import call_parse
 from .core import *
@@ -27,10 +27,17 @@ def _preset(preset: str, steps=None, batch_size=None, lr=None, seed=None, ckpt_e
     kw = {k: v for k, v in over.items() if v is not None}
     return p.replace(**kw) if kw else p
 
+def _plain_warning(message, category, filename, lineno, file=None, line=None):
+    "A warning as the command line shows it: `warning: ...` on stderr, without the source line."
+    print(f"warning: {message}", file=sys.stderr if file is None else file, flush=True)
+
 class _clear_errors:
-    "Turn the user-facing errors of a command into one line on stderr and exit status 2 (no traceback)."
-    def __enter__(self): return self
+    "Turn the user-facing errors of a command into one line on stderr and exit status 2; warnings as `warning:` lines."
+    def __enter__(self):
+        self._show, warnings.showwarning = warnings.showwarning, _plain_warning
+        return self
     def __exit__(self, typ, e, tb):
+        warnings.showwarning = self._show
         if typ is not None and issubclass(typ, (ValueError, OSError, NotImplementedError, KeyError)):
             print(f"error: {e}", file=sys.stderr)
             raise SystemExit(2)

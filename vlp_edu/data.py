@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, UnidentifiedImageError
 from torch.utils.data import Dataset
 from torchvision.ops import box_convert
 from torchvision.transforms.functional import pil_to_tensor
+from tqdm.auto import tqdm
 from fastcore.basics import patch
 from .core import DataConfig
 from .text import tokenize
@@ -24,8 +25,9 @@ __all__ = ['SHAPES', 'COLOURS', 'SIZES', 'COLOUR_RGB', 'BACKGROUND', 'MARGIN', '
            'MOTIONS', 'radius', 'Obj', 'Scene', 'draw_obj', 'render', 'sample_scene', 'relation', 'noun_phrase',
            'join_and', 'make_captions', 'check_caption', 'foil_caption', 'binding_foil', 'make_qa', 'Clip',
            'sample_clip', 'render_clip', 'clip_captions', 'image_to_tensor', 'scene_targets', 'ShapesWorld',
-           'ShapesWorldClips', 'write_shapesworld', 'to_rgb', 'load_image', 'CocoDataset', 'VQAJsonl', 'named_objects',
-           'grounding_targets', 'phrase_positions', 'collate_pretrain', 'build_answer_vocab', 'collate_vqa']
+           'ShapesWorldClips', 'write_shapesworld', 'to_rgb', 'BadImageError', 'load_image', 'CocoDataset', 'VQAJsonl',
+           'check_image_file', 'check_images', 'named_objects', 'grounding_targets', 'phrase_positions',
+           'collate_pretrain', 'build_answer_vocab', 'collate_vqa']
 
 # %% ../nbs/01_data.ipynb #6a9b28df
 SHAPES = ["circle", "square", "triangle", "diamond"]        # detection classes 0..3
@@ -553,17 +555,20 @@ def to_rgb(img: Image.Image) -> Image.Image:
         return Image.alpha_composite(Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba).convert("RGB")
     return img.convert("RGB")
 
+class BadImageError(ValueError):
+    "An image file that is missing or cannot be decoded; the message names the file and the record."
+
 def load_image(path, image_size: int, where: str = "") -> tuple[torch.Tensor, tuple]:
-    "Image file -> (FloatTensor (3, S, S) in [0, 1], original (width, height)); a ValueError naming an unreadable file."
+    "Image file -> (FloatTensor (3, S, S) in [0, 1], original (width, height)); a BadImageError names an unreadable file."
     path = Path(path)
-    if not path.is_file(): raise ValueError(f"{path}: image file missing{where}; check the images folder")
+    if not path.is_file(): raise BadImageError(f"{path}: image file missing{where}; check the images folder")
     try:
         with Image.open(path) as im:
             im.load()
             img = to_rgb(im)
-    except (OSError, UnidentifiedImageError, SyntaxError) as e:
-        raise ValueError(f"{path}: cannot read image{where} ({type(e).__name__}: {e}); "
-                         "is it a valid image file?") from None
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise BadImageError(f"{path}: cannot read image{where} ({type(e).__name__}: {e}); "
+                            "is it a valid image file?") from None
     w, h = img.size
     if (w, h) != (image_size, image_size): img = img.resize((image_size, image_size), Image.BILINEAR)
     return image_to_tensor(img), (w, h)
@@ -664,6 +669,9 @@ class CocoDataset(Dataset):
                                  "check the images folder")
 
     def __len__(self): return len(self.ids)
+    def image_files(self) -> list[tuple[Path, str]]:
+        "(path, where) of every item's image, in item order, without reading them."
+        return [(self.images_dir / self.files[i], f" (images[{self.src[i][1]}] of {self.src[i][0]})") for i in self.ids]
 
 # %% ../nbs/01_data.ipynb #90a93c19
 @patch
@@ -721,11 +729,33 @@ class VQAJsonl(Dataset):
     def qa_lists(self) -> list[list[dict]]:
         "The `qa` list of every item, without reading images."
         return [self.qa[f] for f in self.images]
+    def image_files(self) -> list[tuple[Path, str]]:
+        "(path, where) of every item's image, in item order, without reading them."
+        return [(self.images_dir / f, f" (in {self.path.name})") for f in self.images]
     def __getitem__(self, i) -> dict:
         i = _check_index(i, len(self.images))
         f = self.images[i]
         image, _ = load_image(self.images_dir / f, self.image_size, f" (in {self.path.name})")
         return dict(image=image, qa=[dict(q) for q in self.qa[f]], index=i, file=f)
+
+# %% ../nbs/01_data.ipynb #b6e985be
+def check_image_file(path) -> str | None:
+    "None if the file's header and structure read as an image; else why not."
+    path = Path(path)
+    if not path.is_file(): return "image file missing"
+    try:
+        with Image.open(path) as im: im.verify()
+    except Exception as e: return f"cannot read image ({type(e).__name__}: {e})"
+    return None
+
+def check_images(ds, progress: bool = False) -> dict[int, str]:
+    "{item index: message naming the file and the record} for every bad image of `ds` (empty: none, or no files)."
+    files = ds.image_files() if hasattr(ds, "image_files") else []
+    bad = {}
+    for k, (path, where) in enumerate(tqdm(files, desc="checking images", disable=not progress, leave=False)):
+        why = check_image_file(path)
+        if why: bad[k] = f"{path}{where}: {why}"
+    return bad
 
 # %% ../nbs/01_data.ipynb #f2d0662d
 _PHRASE_RE = re.compile(r"\b(?:(small|large) )?(?:(red|green|blue|yellow|purple|cyan) )?"

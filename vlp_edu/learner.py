@@ -19,12 +19,13 @@ from fastcore.basics import patch
 from safetensors.torch import save_model, load_model
 from transformers import get_cosine_schedule_with_warmup
 from .core import *
+from .data import BadImageError, check_images
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'MAY_CHANGE_ON_RESUME', 'StepSampler', 'CancelFit', 'Callback', 'EvalCallback', 'StopAfter',
-           'save_weights', 'load_weights', 'load_training_state', 'list_checkpoints', 'latest_checkpoint',
-           'write_checkpoint', 'run_exists', 'clear_run', 'TrainingInterrupted', 'data_fingerprint', 'run_differences',
-           'read_metrics', 'plot_metrics', 'Learner']
+__all__ = ['RUN_FILES', 'MAY_CHANGE_ON_RESUME', 'StepSampler', 'TooManyBadImages', 'bad_images_limit', 'SkipBadImages',
+           'CancelFit', 'Callback', 'EvalCallback', 'StopAfter', 'save_weights', 'load_weights', 'load_training_state',
+           'list_checkpoints', 'latest_checkpoint', 'write_checkpoint', 'run_exists', 'clear_run',
+           'TrainingInterrupted', 'data_fingerprint', 'run_differences', 'read_metrics', 'plot_metrics', 'Learner']
 
 # %% ../nbs/06_learner.ipynb #e51d8667
 class StepSampler(Sampler):
@@ -51,6 +52,38 @@ class StepSampler(Sampler):
         while True:
             yield self.global_batch(step)[self.rank::self.world]
             step += 1
+
+# %% ../nbs/06_learner.ipynb #cf3a6b81
+class TooManyBadImages(ValueError):
+    "More images of the training set cannot be read than the Learner's `max_bad_images` allows."
+
+def bad_images_limit(n: int) -> int:
+    "The default number of unreadable images a training set of `n` items may hold: 10, or 1% when that is more."
+    return max(10, n // 100)
+
+def _bad_list(bad: dict, show: int = 20) -> str:
+    "The messages of `bad`, one per line (the first `show`)."
+    more = f"\n  ... and {len(bad) - show} more" if len(bad) > show else ""
+    return "\n  " + "\n  ".join(list(bad.values())[:show]) + more
+
+class SkipBadImages(torch.utils.data.Dataset):
+    "`ds` with every unreadable image replaced by the next readable item; warns once per file; stops past `max_bad`."
+    def __init__(self, ds, bad: dict | None = None, max_bad: int | None = None):
+        self.ds, self.bad = ds, dict(bad or {})                 # bad: {item index: message}
+        self.max_bad = bad_images_limit(len(ds)) if max_bad is None else max_bad
+    def __len__(self): return len(self.ds)
+    def __getitem__(self, i):
+        n = len(self.ds)
+        for j in (k % n for k in range(i, i + n)):
+            if j in self.bad: continue
+            try: return self.ds[j]
+            except BadImageError as e:
+                self.bad[j] = str(e)
+                if len(self.bad) > self.max_bad:
+                    raise TooManyBadImages(f"{len(self.bad)} images of the training set cannot be read (the limit is "
+                                           f"{self.max_bad}); fix or remove them:{_bad_list(self.bad)}") from None
+                warnings.warn(f"skipping an image that cannot be read: {e}", stacklevel=2)
+        raise TooManyBadImages(f"no image of the training set can be read:{_bad_list(self.bad)}")
 
 # %% ../nbs/06_learner.ipynb #35d741aa
 class CancelFit(Exception):
@@ -253,7 +286,7 @@ def plot_metrics(path, out=None, keys=None):
 class Learner:
     "Train `model` on `dataset` batched by `collate_fn`, as `preset.train` says; logs and checkpoints to `out_dir`."
     def __init__(self, model: nn.Module, dataset, collate_fn, preset: Preset, out_dir=None, callbacks=(),
-                 device: str = "auto", param_groups=None):
+                 device: str = "auto", param_groups=None, max_bad_images: int | None = None):
         self.preset, self.tc = preset, preset.train
         self.out_dir = Path(out_dir) if out_dir else None
         cpu = device == "cpu" or (device == "auto" and not torch.cuda.is_available())
@@ -270,6 +303,8 @@ class Learner:
         self.model, self.opt = self.accelerator.prepare(model, self.opt)
         self.step, self.history, self.last, self._acc = 0, [], {}, {}
         self._signal, self._prev_handlers = None, {}
+        self._bad = {}                                          # unreadable images: {item index: message}
+        self.max_bad_images = bad_images_limit(len(dataset)) if max_bad_images is None else max_bad_images
 
     @property
     def unwrapped(self): return self.accelerator.unwrap_model(self.model)
@@ -284,7 +319,8 @@ def _loader(self: Learner, start_step):
     bs = self.tc.batch_size
     sampler = StepSampler(len(self.dataset), bs, self.tc.seed, start_step, a.process_index, a.num_processes)
     # a private generator: building the loader must not consume the global RNG (exact resume)
-    return DataLoader(self.dataset, batch_sampler=sampler, collate_fn=self.collate_fn, num_workers=self.tc.num_workers,
+    return DataLoader(SkipBadImages(self.dataset, self._bad, self.max_bad_images), batch_sampler=sampler,
+                      collate_fn=self.collate_fn, num_workers=self.tc.num_workers,
                       generator=torch.Generator().manual_seed(self.tc.seed))
 
 @patch
@@ -420,6 +456,19 @@ def _checkpoint_if_due(self: Learner):
     if self.out_dir and (stop or timed or (tc.ckpt_every and self.step % tc.ckpt_every == 0)): self.save_checkpoint()
     if stop: raise TrainingInterrupted(self.step, self.total_steps, self.out_dir, self._signal or "a signal")
 
+# %% ../nbs/06_learner.ipynb #8d89e76e
+@patch
+def _check_images(self: Learner, progress: bool = True):
+    "Check every image of the training set once (headers); warn about all bad ones; refuse past the limit."
+    bad = check_images(self.dataset, progress=progress and self.accelerator.is_main_process)
+    if len(bad) > self.max_bad_images:
+        raise TooManyBadImages(f"{len(bad)} of {len(self.dataset)} images of the training set cannot be read (the "
+                               f"limit is {self.max_bad_images}); fix or remove them:{_bad_list(bad)}")
+    if bad and self.accelerator.is_main_process:
+        warnings.warn(f"{len(bad)} of {len(self.dataset)} images of the training set cannot be read; training "
+                      f"skips them:{_bad_list(bad)}", stacklevel=3)
+    self._bad = bad
+
 # %% ../nbs/06_learner.ipynb #2dfd418f
 _STALE = ("checkpoints", "training_state.pt", "model.safetensors", "metrics.jsonl", "loss_curves.png")
 
@@ -432,6 +481,7 @@ def fit(self: Learner, resume: bool = False, progress: bool = True):
         if not resume: clear_run(self.out_dir, _STALE)        # an older run's files: never mixed with this one's
     if resume: self._resume()
     else: seed_everything(tc.seed + a.process_index)
+    self._check_images(progress)
     for cb in self.callbacks: cb.before_fit(self)
     it = iter(self._loader(self.step))
     bar = tqdm(total=self.total_steps, initial=self.step, disable=not (progress and a.is_main_process), desc="train",
@@ -447,6 +497,10 @@ def fit(self: Learner, resume: bool = False, progress: bool = True):
             self._checkpoint_if_due()
             for cb in self.callbacks: cb.after_step(self)
     except CancelFit: pass
+    except TooManyBadImages as e:
+        if self.out_dir: self.save_checkpoint()
+        saved = f"checkpoint of step {self.step} saved in {self.out_dir}; " if self.out_dir else ""
+        raise TooManyBadImages(f"training stopped: {saved}{e}") from None
     finally:
         bar.close()
         self._restore_signals()
