@@ -8,6 +8,7 @@ Docs: https://vlp-edu.github.io/vlp_edu/cli.html.md"""
 from __future__ import annotations
 import json, math, sys, warnings
 from pathlib import Path
+from typing import Annotated
 from fastcore.script import call_parse
 from .core import *
 from .data import write_shapesworld
@@ -16,7 +17,7 @@ from .recipes import get_recipe, finetune, evaluate
 from .demo import DEMO_DIR, build_demo, ensure_demo_checkpoint
 
 # %% auto #0
-__all__ = ['SEED_MAX', 'vlp_data', 'vlp_pretrain', 'vlp_finetune', 'vlp_eval', 'vlp_demo']
+__all__ = ['SEED_MAX', 'PRESET_HELP', 'vlp_data', 'vlp_pretrain', 'vlp_finetune', 'vlp_eval', 'vlp_demo']
 
 # %% ../nbs/19_cli.ipynb #d1b434b6
 def _preset(preset: str, steps=None, batch_size=None, lr=None, seed=None, ckpt_every=None) -> Preset:
@@ -92,6 +93,10 @@ def _check_train(steps=None, batch_size=None, lr=None, seed=None, eval_every=Non
     _check("eval_every", eval_every, 0)
     _check("ckpt_every", ckpt_every, 0)
 
+PRESET_HELP = ("quick: ImageNet stem, learns shape and colour, about 10 min on 2 CPU cores; "
+               "tiny: CI, 2-3 min, linear patches that never learn shape; small: about 30 min, the best CPU results; "
+               "small_minilm: small with MiniLM's widths, 4x its cost; base: a GPU")
+
 def _interrupted(e: TrainingInterrupted):
     "One line on stderr saying where the checkpoint is and how to continue; exit status 130."
     print(f"interrupted at step {e.step} of {e.total} ({e.signal_name}): checkpoint saved in {e.out_dir}; "
@@ -102,7 +107,7 @@ def _interrupted(e: TrainingInterrupted):
 @call_parse
 def vlp_pretrain(
     recipe: str = "vilt",      # vilt, visual-losses, region, e2evlp, simvlg, simvlg-video
-    preset: str = "tiny",      # tiny (CI, minutes), small (CPU laptop), base (GPU)
+    preset: Annotated[str, PRESET_HELP] = "quick",
     steps: int = None,         # override the preset's training steps
     batch_size: int = None,    # override the preset's global batch size
     lr: float = None,          # override the preset's peak learning rate

@@ -1,4 +1,4 @@
-"""One dataclass per concern, three presets (`tiny`, `small`, `base`), reproducible seeding and device choice.
+"""One dataclass per concern, the presets (`quick`, `tiny`, `small`, `base`), reproducible seeding and device choice.
 
 Docs: https://vlp-edu.github.io/vlp_edu/core.html.md"""
 
@@ -15,9 +15,9 @@ from torch import nn
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['PRESETS', 'ModelConfig', 'DataConfig', 'TrainConfig', 'Preset', 'tiny', 'small', 'small_minilm', 'base', 'get_preset',
-           'seed_everything', 'get_device', 'offline', 'minilm_path', 'mobilenet_path', 'smollm2_gguf', 'cache_dir',
-           'read_run_config', 'write_atomic', 'HubModel']
+__all__ = ['PRESETS', 'ModelConfig', 'DataConfig', 'TrainConfig', 'Preset', 'tiny', 'quick', 'small', 'small_minilm', 'base',
+           'get_preset', 'seed_everything', 'get_device', 'offline', 'minilm_path', 'mobilenet_path', 'smollm2_gguf',
+           'cache_dir', 'read_run_config', 'write_atomic', 'HubModel']
 
 # %% ../nbs/00_core.ipynb #0bec0baa
 @dataclass
@@ -135,6 +135,11 @@ def tiny() -> Preset:
                   DataConfig(image_size=48, max_objects=3, n_train=3000, n_val=300),
                   TrainConfig(steps=250, batch_size=32, lr=1e-3, log_every=10))
 
+def quick() -> Preset:
+    "The command line's default: `tiny` with the ImageNet stem and 3 fusion layers, 1000 steps; sees shape and colour."
+    p = tiny().replace(**{"train.steps": 1000, "data.n_train": 40000, "model.n_layers": 3, "model.stem": "mobilenet"})
+    return Preset("quick", p.model, p.data, p.train)
+
 def small() -> Preset:
     "CPU-laptop preset: about 30 minutes on 2 cores (pretraining + VQA), good ShapesWorld results; MobileNetV2 stem."
     return Preset("small", ModelConfig(image_size=64, patch_size=8, d_model=192, n_heads=6, d_ff=768, vis_layers=2,
@@ -162,7 +167,7 @@ def base() -> Preset:
                   TrainConfig(steps=50000, batch_size=256, lr=1e-4, mixed_precision="bf16", log_every=100,
                               ckpt_every=5000, num_workers=8))
 
-PRESETS = {"tiny": tiny, "small": small, "small_minilm": small_minilm, "base": base}
+PRESETS = {"quick": quick, "tiny": tiny, "small": small, "small_minilm": small_minilm, "base": base}
 
 def get_preset(name: str) -> Preset:
     "Look a preset up by name, with a clear error."
