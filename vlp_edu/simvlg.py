@@ -6,14 +6,16 @@ Docs: https://vlp-edu.github.io/vlp_edu/simvlg.html.md"""
 
 # %% ../nbs/13_simvlg.ipynb #69b9e82a
 from __future__ import annotations
-import json, os, re, shutil, tempfile
+import json, os, random, re, shutil, tempfile
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+from torch.utils.data import Dataset
 from fastcore.basics import patch
 from safetensors.torch import save_file
 from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer, GenerationConfig
@@ -21,13 +23,15 @@ from transformers.utils import logging as hf_logging
 from .core import *
 from .tome import *
 from .encoders import load_mobilenet_v2, IMAGENET_MEAN, IMAGENET_STD
-from .data import ShapesWorld, ShapesWorldClips
+from .data import ShapesWorld, ShapesWorldClips, Clip, sample_clip, render_clip, clip_captions, image_to_tensor
 from .captioning import caption_metrics
 
 # %% auto #0
-__all__ = ['llm_cache', 'llm_layer_indices', 'load_frozen_llm', 'mobilenet_grid', 'TemporalAttention', 'FrozenMobileNet',
-           'TomeFormerLayer', 'TomeFormer', 'SimVLGConfig', 'tokenize_captions', 'collate_simvlg', 'SimVLG',
-           'caption_dataset', 'evaluate_caption', 'image_reliance', 'motion_accuracy', 'caption_eval_dataset']
+__all__ = ['TEMPORAL_KINDS', 'REVERSED_MOTION', 'llm_cache', 'llm_layer_indices', 'load_frozen_llm', 'mobilenet_grid',
+           'TemporalAttention', 'ReleasedTemporalMerge', 'FrozenMobileNet', 'TomeFormerLayer', 'TomeFormer',
+           'SimVLGConfig', 'tokenize_captions', 'collate_simvlg', 'SimVLG', 'caption_dataset', 'evaluate_caption',
+           'image_reliance', 'motion_accuracy', 'caption_eval_dataset', 'reverse_clip', 'reverse_caption',
+           'MotionPairs', 'caption_nll', 'motion_choice_accuracy']
 
 # %% ../nbs/13_simvlg.ipynb #e6ff6a5e
 _LLM_DIR = "smollm2-135m-instruct-f32"
@@ -114,7 +118,7 @@ def mobilenet_grid(image_size: int, n_blocks: int) -> int:
 
 # %% ../nbs/13_simvlg.ipynb #47bacbfa
 class TemporalAttention(nn.Module):
-    "SimVLG's video module: at each spatial position, x + α·Attn over the T frames of LN(x + time); α starts at 0."
+    "Our video module: at each spatial position, x + α·Attn over the T frames of LN(x + time); time = frame positions."
     def __init__(self, dim: int, n_heads: int | None = None, max_frames: int = 32):
         super().__init__()
         self.n_heads = n_heads or next(h for h in (4, 2, 1) if dim % h == 0 and dim // h >= 8 or h == 1)
@@ -138,13 +142,46 @@ class TemporalAttention(nn.Module):
         return t.reshape(B, h, w, T, C).permute(0, 3, 4, 1, 2)                 # (B, T, C, h, w)
 
 # %% ../nbs/13_simvlg.ipynb #6a0c6f1d
+class ReleasedTemporalMerge(nn.Module):
+    "The released SimVLG video module (EVLGen's `TemporalTokenMerge`): x + α·softmax(q·k)·x over the T frames."
+    def __init__(self,
+                 dim: int,                    # channels of the feature map it follows
+                 n_heads: int | None = None,  # default: 8 as released (fewer when dim is not divisible by 8)
+                 hidden_dim: int = 256):      # query and key width, as released
+        super().__init__()
+        self.n_heads = n_heads or next(h for h in (8, 4, 2, 1) if dim % h == 0)
+        if dim % self.n_heads or hidden_dim % self.n_heads:
+            raise ValueError(f"dim={dim} and hidden_dim={hidden_dim} must be divisible by n_heads={self.n_heads}")
+        self.scale = hidden_dim ** -0.5                          # as released: the whole query width, not a head's
+        self.query, self.key = nn.Linear(dim, hidden_dim), nn.Linear(dim, hidden_dim)
+        self.alpha = nn.Parameter(torch.zeros(1))                # the gate: 0 = identity at initialisation
+        for lin in (self.query, self.key):                       # EVA-ViT's _init_weights
+            nn.init.trunc_normal_(lin.weight, std=0.02)
+            nn.init.zeros_(lin.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        "x (B, T, C, h, w) -> (B, T, C, h, w); no frame-position term, so permuting the frames permutes the output."
+        B, T, C, h, w = x.shape
+        n, H = B * h * w, self.n_heads
+        t = x.permute(0, 3, 4, 1, 2).reshape(n, T, C)                         # (B·h·w, T, C) a sequence per position
+        q = self.query(t).view(n, T, H, -1).transpose(1, 2)                  # (B·h·w, H, T, hidden/H)
+        k = self.key(t).view(n, T, H, -1).transpose(1, 2)                    # (B·h·w, H, T, hidden/H)
+        v = t.view(n, T, H, C // H).transpose(1, 2)                          # (B·h·w, H, T, C/H) the tokens
+        attn = (q * self.scale @ k.transpose(-2, -1)).softmax(-1)            # (B·h·w, H, T, T)
+        t = t + self.alpha * (attn @ v).transpose(1, 2).reshape(n, T, C)     # gated residual, (B·h·w, T, C)
+        return t.reshape(B, h, w, T, C).permute(0, 3, 4, 1, 2)                # (B, T, C, h, w)
+
+# %% ../nbs/13_simvlg.ipynb #62da1123
+TEMPORAL_KINDS = ("ours", "released", "mean")   # video: TemporalAttention, ReleasedTemporalMerge, frame averaging only
+
 class FrozenMobileNet(nn.Module):
     "Frozen ImageNet MobileNetV2 cut after `n_blocks` blocks: images or clips -> [CLS=mean; grid] (B, 1+h*w, C)."
     def __init__(self,
                  n_blocks: int = 7,            # 7: stride 8, 32 channels; 14: stride 16, 96 channels
                  pretrained: bool = True,      # ImageNet weights from `mobilenet_path()` (False: random, for tests)
-                 temporal_at: tuple = (),      # blocks followed by a TemporalAttention (video); -1 = the last block
-                 max_frames: int = 32):
+                 temporal_at: tuple = (),      # blocks followed by a temporal module (video); -1 = the last block
+                 max_frames: int = 32,
+                 temporal: str = "ours"):      # the module: "ours", "released", or "mean" (none: frames only averaged)
         super().__init__()
         if not 1 <= n_blocks <= 18:
             raise ValueError(f"n_blocks={n_blocks}: MobileNetV2 has 18 feature blocks before its 1x1 head")
@@ -154,9 +191,12 @@ class FrozenMobileNet(nn.Module):
         self.stride = 2 ** sum(i < n_blocks for i in _STRIDE2)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
-        at = sorted({i % n_blocks for i in temporal_at})
-        self.temporal = nn.ModuleDict({str(i): TemporalAttention(self.net[i].out_channels, max_frames=max_frames)
-                                       for i in at})
+        if temporal not in TEMPORAL_KINDS:
+            raise ValueError(f"temporal='{temporal}': use one of {TEMPORAL_KINDS}")
+        at = [] if temporal == "mean" else sorted({i % n_blocks for i in temporal_at})
+        ours = partial(TemporalAttention, max_frames=max_frames)
+        module = ReleasedTemporalMerge if temporal == "released" else ours
+        self.temporal = nn.ModuleDict({str(i): module(self.net[i].out_channels) for i in at})
 
     def train(self, mode: bool = True):
         "The CNN stays in eval mode (frozen BatchNorm statistics); temporal modules follow `mode`."
@@ -302,7 +342,8 @@ class SimVLGConfig:
     max_caption_len: int = 24     # LLM tokens per caption, EOS included
     dropout: float = 0.0
     n_frames: int = 0             # video: frames per clip (0: an image model)
-    temporal_at: tuple = ()       # video: MobileNetV2 blocks followed by a gated temporal attention (-1: the last)
+    temporal_at: tuple = ()       # video: MobileNetV2 blocks followed by a gated temporal module (-1: the last)
+    temporal: str = "ours"        # video: "ours" (TemporalAttention), "released" (ReleasedTemporalMerge), "mean" (none)
 
     @property
     def n_tokens(self) -> int:
@@ -401,7 +442,8 @@ class SimVLG(nn.Module, HubModel):
             raise ValueError(f"config wants SmolLM2 layers {want}, the given LLM has {have}: "
                              "load it with load_frozen_llm(config.llm_layers)")
         self.llm, self.tokenizer = llm.requires_grad_(False).eval(), tokenizer
-        self.encoder = FrozenMobileNet(cfg.enc_blocks, pretrained_encoder, cfg.temporal_at, max(cfg.n_frames, 1))
+        self.encoder = FrozenMobileNet(cfg.enc_blocks, pretrained_encoder, cfg.temporal_at, max(cfg.n_frames, 1),
+                                       cfg.temporal)
         self.tomeformer = TomeFormer(self.encoder.out_dim, cfg.n_tokens, cfg.d_model, cfg.n_heads, cfg.d_ff,
                                      cfg.n_layers, llm.config.hidden_size, cfg.r, cfg.r_kind, cfg.merge, cfg.init,
                                      cfg.dropout)
@@ -614,3 +656,90 @@ def caption_eval_dataset(run_dir, split: str = "val"):
     if cfg.n_frames:
         return ShapesWorldClips.from_config(dc, split, n=n, image_size=cfg.image_size, clip_len=cfg.n_frames)
     return ShapesWorld.from_config(dc, split, n=n, image_size=cfg.image_size)
+
+# %% ../nbs/13_simvlg.ipynb #f4e3273a
+REVERSED_MOTION = {"left": "right", "right": "left", "up": "down", "down": "up", "still": "still"}
+
+def reverse_clip(clip: Clip) -> Clip:
+    "The clip played backwards: frames in reverse order, each object's motion flipped (left <-> right, up <-> down)."
+    return Clip(clip.frames[::-1], [REVERSED_MOTION[m] for m in clip.motions])
+
+def reverse_caption(caption: str) -> str:
+    "The caption with every motion reversed: 'moves left' <-> 'moves right', 'moves up' <-> 'moves down'."
+    return re.sub(r"\bmoves (left|right|up|down)\b", lambda m: "moves " + REVERSED_MOTION[m.group(1)], caption)
+
+# %% ../nbs/13_simvlg.ipynb #32ba2029
+class MotionPairs(Dataset):
+    "Clips in which every object moves, each followed by itself reversed: item 2i is clip i, item 2i+1 its reverse."
+    def __init__(self,
+                 n: int,                  # pairs: the dataset has 2n items
+                 seed: int = 0, image_size: int = 64, clip_len: int = 4,
+                 max_objects: int = 1,    # objects per clip (uniform in 1..max_objects), all of them moving
+                 split: str = "train", n_captions: int = 3):
+        if n < 1: raise ValueError(f"n={n}: MotionPairs needs at least one pair")
+        self.n, self.seed, self.image_size, self.clip_len = n, seed, image_size, clip_len
+        self.max_objects, self.split, self.n_captions = max_objects, split, n_captions
+
+    def __len__(self): return 2 * self.n
+
+    def clip(self, pair: int) -> Clip:
+        "The forward clip of `pair`: `sample_clip` redrawn (same generator) until every object moves."
+        rng = random.Random(f"motion-pairs/{self.split}/{self.seed}/{pair}")
+        for _ in range(1000):
+            c = sample_clip(rng, self.image_size, self.clip_len, self.max_objects)
+            if c.motions and "still" not in c.motions: return c
+        raise RuntimeError(f"no clip with every object moving in 1000 draws (image_size={self.image_size}, "
+                           f"clip_len={self.clip_len}, max_objects={self.max_objects}): use fewer objects")
+
+    def __getitem__(self, i) -> dict:
+        i = int(i) + (len(self) if int(i) < 0 else 0)
+        if not 0 <= i < len(self): raise IndexError(f"index {i} out of range for {len(self)} items")
+        pair, backwards = divmod(i, 2)
+        clip = self.clip(pair)
+        if backwards: clip = reverse_clip(clip)
+        rng = random.Random(f"motion-pairs-captions/{self.split}/{self.seed}/{pair}")   # same draws for both items
+        frames = torch.stack([image_to_tensor(im) for im in render_clip(clip)])          # (T, 3, H, W)
+        return dict(frames=frames, captions=clip_captions(clip, rng, self.n_captions), clip=clip,
+                    direction=clip.motions[0], reversed=bool(backwards), pair=pair, index=i)
+
+    def __repr__(self):
+        return (f"MotionPairs(n={self.n}, seed={self.seed}, image_size={self.image_size}, clip_len={self.clip_len}, "
+                f"max_objects={self.max_objects}, split={self.split!r})")
+
+# %% ../nbs/13_simvlg.ipynb #8c6823fc
+@torch.no_grad()
+def caption_nll(model: SimVLG,
+                images: Tensor,            # (B, 3, H, W) or clips (B, T, 3, H, W)
+                captions: list[str],       # one caption per image
+               ) -> Tensor:                # (B,) summed negative log-likelihood of each caption (EOS included)
+    "How unlikely each caption is given its image: the caption loss per item, summed over its tokens."
+    ids, mask = tokenize_captions(model.tokenizer, captions, model.config.max_caption_len)
+    ids, mask = ids.to(images.device), mask.to(images.device)
+    x, labels = model.build_inputs(images, ids, mask)                       # (B, L, D), (B, L)
+    T = ids.shape[1]
+    h = model.llm.model(inputs_embeds=x, use_cache=False).last_hidden_state[:, -T - 1:-1]   # (B, T, D) predict ids
+    logits = model.llm.lm_head(h).float()                                                   # (B, T, V)
+    return F.cross_entropy(logits.transpose(1, 2), labels[:, -T:], reduction="none").sum(1)  # (B,) pads: 0
+
+@torch.no_grad()
+def motion_choice_accuracy(model: SimVLG,
+                           dataset,              # clip items with captions (MotionPairs, ShapesWorldClips)
+                           n: int = 64,          # the first n items
+                           batch_size: int = 16,
+                          ) -> dict:             # {"choice_acc", "n_choices"}
+    "Share of clips whose first caption the model finds likelier than that caption with every motion reversed."
+    items = [dataset[i] for i in range(min(n, len(dataset)))]
+    items = [it for it in items if reverse_caption(it["captions"][0]) != it["captions"][0]]   # a motion to reverse
+    was = model.training
+    model.eval()
+    dev = next(model.tomeformer.parameters()).device
+    right = 0
+    for s in range(0, len(items), batch_size):
+        chunk = items[s:s + batch_size]
+        clips = torch.stack([it["frames"] for it in chunk]).to(dev)                # (b, T, 3, H, W)
+        caps = [it["captions"][0] for it in chunk]
+        nll = caption_nll(model, clips, caps)                                      # (b,) the clip's own caption
+        nll_rev = caption_nll(model, clips, [reverse_caption(c) for c in caps])    # (b,) motions reversed
+        right += int((nll < nll_rev).sum())
+    model.train(was)
+    return {"choice_acc": right / max(len(items), 1), "n_choices": len(items)}
