@@ -12,7 +12,7 @@ export MPLBACKEND := Agg
 export TOKENIZERS_PARALLELISM := false
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup demo demo-all test test-fast bench export clean-nbs check-nbs readme lab browser
+.PHONY: setup demo demo-all test test-fast bench export clean-nbs check-nbs readme lab browser docs
 
 setup: $(STAMP)
 
@@ -64,3 +64,9 @@ lab: setup
 # README.md is generated from nbs/index.ipynb
 readme: setup
 	$(VENV)/bin/jupyter nbconvert --to markdown nbs/index.ipynb --output README --output-dir . --log-level WARN
+
+# the course as a static site in _site/ (mkdocs.yml): open _site/index.html, or `python -m http.server -d _site` for search;
+# nothing is fetched from the network to build or read it (MathJax and the search index are served with the site)
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --quiet
+	@echo "site built in _site/ ($$(ls _site/*.html | grep -vc 404.html) pages)"
