@@ -10,6 +10,7 @@ import json, math, sys, warnings
 from pathlib import Path
 from typing import Annotated
 from fastcore.script import call_parse
+from tqdm.auto import tqdm
 from .core import *
 from .data import write_shapesworld
 from .learner import TrainingInterrupted, run_exists, clear_run
@@ -29,8 +30,8 @@ def _preset(preset: str, steps=None, batch_size=None, lr=None, seed=None, ckpt_e
     return p.replace(**kw) if kw else p
 
 def _plain_warning(message, category, filename, lineno, file=None, line=None):
-    "A warning as the command line shows it: `warning: ...` on stderr, without the source line."
-    print(f"warning: {message}", file=sys.stderr if file is None else file, flush=True)
+    "A warning as the command line shows it: `warning: ...` on its own line of stderr (above a progress bar)."
+    tqdm.write(f"warning: {message}", file=sys.stderr if file is None else file)
 
 class _clear_errors:
     "Turn the user-facing errors of a command into one line on stderr and exit status 2; warnings as `warning:` lines."
@@ -78,8 +79,11 @@ def vlp_data(out: str = "data/shapesworld",  # output folder
         _check("seed", seed, 0, SEED_MAX)
         _check("size", size, 16, 1024)
         _check("max_objects", max_objects, 1, 24)
-        summary = write_shapesworld(out, n_train=n_train, n_val=n_val, seed=seed, image_size=size,
-                                    max_objects=max_objects, overwrite=overwrite)
+        try: summary = write_shapesworld(out, n_train=n_train, n_val=n_val, seed=seed, image_size=size,
+                                         max_objects=max_objects, overwrite=overwrite)
+        except KeyboardInterrupt:
+            print(f"interrupted: nothing written to {out} (an earlier dataset there is intact)", file=sys.stderr)
+            raise SystemExit(130) from None
     print(json.dumps(summary))
     return summary
 

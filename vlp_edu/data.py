@@ -528,8 +528,10 @@ def write_shapesworld(out_dir,                 # folder to write (replaced as a 
     out = Path(out_dir)
     if out.exists() and not out.is_dir(): raise ValueError(f"{out} is a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise ValueError(f"{out} is not empty; choose another folder, or overwrite to replace it as a whole")
+        raise ValueError(f"{out} is not empty; choose another folder, or overwrite it as a whole (--overwrite: "
+                         "everything in it is deleted)")
     out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out.parent.glob(f".{out.name}.tmp-*"): shutil.rmtree(stale, ignore_errors=True)  # a killed write's
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     summary = dict(out=str(out), images=str(out / "images"), seed=seed, image_size=image_size, max_objects=max_objects,
                    splits={})
@@ -538,6 +540,9 @@ def write_shapesworld(out_dir,                 # folder to write (replaced as a 
             summary["splits"][split] = _write_split(tmp, out, split, n, seed, image_size, max_objects)
         tmp.chmod(0o755)                                         # mkdtemp's 0700 -> an ordinary folder's mode
         _replace_dir(tmp, out)
+    except OSError as e:
+        kept = "the earlier dataset there is intact" if out.is_dir() else "nothing was written"
+        raise OSError(f"could not write the dataset into {out} ({e}); {kept}") from None
     finally: shutil.rmtree(tmp, ignore_errors=True)             # gone after a failure (renamed away after success)
     return summary
 
