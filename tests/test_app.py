@@ -1,6 +1,7 @@
 """The Gradio app over loopback: every api_name answers, a missing checkpoint is reported with the command that makes it,
-bad inputs get a clear gr.Error and the server stays up, 20 concurrent requests are all answered, and a real browser
-(Debian's Chromium driven by Playwright) clicks through every tab.
+bad inputs get a clear gr.Error and the server stays up, a photo gets a note that it is not ShapesWorld, 20 concurrent
+requests are all answered, and a real browser (Debian's Chromium driven by Playwright) clicks through every tab
+(measuring a checkpoint's figures on held-out scenes on the way) and trains a missing checkpoint from the app.
 
 The checkpoints are untrained models of the tiny presets written with save_pretrained (seconds, no training): these tests
 check the app's plumbing, not the models. Set VLP_DEMO_ROOT to a trained demo folder to run them on real checkpoints,
@@ -42,10 +43,10 @@ def make_untrained_root(root: Path) -> Path:
     SimVLG(cfg.replace(n_frames=p.data.clip_len, temporal_at=(3, -1)), *llm).save_pretrained(root / "simvlg-video")
     return root
 
-def serve(root):
-    "Launch build_demo(root) on a free loopback port with the queue `vlp-demo` uses; returns (demo, url)."
+def serve(root, **kw):
+    "Launch build_demo(root, **kw) on a free loopback port with the queue `vlp-demo` uses; returns (demo, url)."
     with socket.socket() as s: s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
-    demo = build_demo(root)
+    demo = build_demo(root, **kw)
     demo.queue(default_concurrency_limit=4).launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     return demo, f"http://127.0.0.1:{port}/"
 
@@ -80,7 +81,7 @@ def img(f):
 def test_api_names(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     assert {"/vqa", "/itm", "/attention", "/new_scene", "/compare", "/teacher", "/detect", "/caption", "/query_attention",
-            "/simvlg_caption", "/merge_groups", "/video"} <= names
+            "/simvlg_caption", "/merge_groups", "/video", "/image_note"} <= names
 
 def test_understand_round_trip(client, image_file):
     ans, top = client.predict(img(image_file), "what colour is the circle?", api_name="/vqa")
@@ -125,6 +126,14 @@ def test_video_round_trip(client):
     g = Image.open(gif)
     assert g.format == "GIF" and g.n_frames >= 2 and Path(strip).exists()
     assert cap.startswith("Generated caption") and truth.count("\n- ") == 3 and re.search(r"moves|stays still", truth)
+
+def test_photo_gets_a_note(client, image_file, tmp_path):
+    import matplotlib.cbook
+    assert client.predict(img(image_file), api_name="/image_note") == ""                 # a ShapesWorld scene: none
+    photo = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    assert "does not look like ShapesWorld" in client.predict(img(photo), api_name="/image_note")
+    ans, top = client.predict(img(photo), "what colour is the circle?", api_name="/vqa")  # and it is still answered
+    assert ans and len(top["confidences"]) == 5
 
 # ---- missing checkpoints ----------------------------------------------------------------------------------------
 
@@ -253,6 +262,10 @@ def test_browser_clicks_through_every_tab(server, image_file, tmp_path):
         expect(page.locator("#answer textarea, #answer input").first).not_to_have_value("", timeout=T)
         page.get_by_role("button", name="Show attention").click()
         expect(page.get_by_text("mean of heads")).to_be_visible(timeout=T)
+        measure = page.locator("#measure_understand")                 # untrained checkpoints have no figures yet
+        if measure.is_visible(): measure.click()
+        expect(page.locator("#trust_understand")).to_contain_text("VQA accuracy", timeout=T)
+        expect(page.locator("#trust_understand")).to_contain_text("held-out ShapesWorld scenes", timeout=T)
         _settled(page, T)
         page.screenshot(path=str(shots / "understand.png"), full_page=True)
         # Paper 1
@@ -297,3 +310,34 @@ def test_browser_clicks_through_every_tab(server, image_file, tmp_path):
         browser.close()
     for n in ("understand", "paper1", "e2evlp", "simvlg", "video", "error"):
         assert (shots / f"{n}.png").stat().st_size > 10_000
+
+
+def test_browser_trains_a_missing_checkpoint(tmp_path):
+    "Understand without its VQA head: Train starts the job (3 steps), a reload finds it, the tab gets the checkpoint."
+    sync_playwright = _browser_or_skip()
+    from playwright.sync_api import expect
+    torch.manual_seed(0)
+    PixelVLP(tiny(), pretrained=False).save_pretrained(tmp_path / "demo" / "pretrain")
+    demo, url = serve(tmp_path / "demo", train_steps=3)
+    T = int(os.environ.get("VLP_BROWSER_TIMEOUT_S", 300)) * 1000
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url, wait_until="networkidle")
+            expect(page.locator("#status_understand")).to_contain_text("Missing checkpoint", timeout=T)
+            expect(page.locator("#train_understand")).to_have_text("Train it here (vqa)", timeout=T)
+            page.locator("#train_understand").click()
+            expect(page.locator("#progress_understand")).to_contain_text("vlp-finetune vqa --init", timeout=T)
+            expect(page.locator("#train_understand")).to_be_hidden(timeout=T)          # one job per checkpoint
+            page.reload()                                                              # the job is found again
+            expect(page.locator("#status_understand")).to_contain_text(re.compile("Training vqa|Checkpoints:"),
+                                                                        timeout=T)
+            expect(page.locator("#trust_understand")).to_contain_text("VQA accuracy", timeout=T)   # done, measured
+            expect(page.locator("#status_understand")).to_contain_text("Checkpoints:", timeout=T)
+            page.locator("#ask").click()                                               # and the tab answers
+            expect(page.locator("#answer textarea, #answer input").first).not_to_have_value("", timeout=T)
+            browser.close()
+    finally:
+        demo.close()
+    assert (tmp_path / "demo" / "vqa" / "demo_eval.json").is_file() and not (tmp_path / "demo" / "vqa.tmp").exists()

@@ -6,17 +6,21 @@ Docs: https://vlp-edu.github.io/vlp_edu/demo.html.md"""
 
 # %% ../nbs/18_demo.ipynb #3c569927
 from __future__ import annotations
-import functools, json, logging, random, re, shutil, statistics, sys, tempfile, threading, traceback, unicodedata
+import contextlib, functools, hashlib, json, logging, os, random, re, shutil, statistics, subprocess, sys, tempfile
+import threading, time, traceback, unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
+import psutil
 import torch
 import torch.nn.functional as F
 import gradio as gr
 from PIL import Image, UnidentifiedImageError
 from fastcore.basics import patch
-from .core import Preset, offline, cache_dir, tiny, get_preset
+from .core import Preset, offline, cache_dir, tiny, get_preset, write_atomic
 from .data import sample_scene, render, sample_clip, render_clip, clip_captions, image_to_tensor
-from .data import SHAPES, COLOURS, SIZES
+from .data import SHAPES, COLOURS, SIZES, BACKGROUND, COLOUR_RGB, ShapesWorld, ShapesWorldClips
 from .text import get_tokenizer, tokenize
 from .learner import load_weights
 from .detection import post_process
@@ -24,17 +28,24 @@ from .tome import ToMeState, make_group_visualization
 from .viz import attention_overlay, text_to_image_attention
 from .pixel_vlp import PixelVLP
 from .teacher import RegionTeacher
-from .e2evlp import E2EVLP, CrossAttnRecorder
-from .simvlg import SimVLG
-from .downstream import VQAModel
-from .recipes import RECIPES, get_recipe, load_pretrained, pretrain_vilt, finetune
+from .e2evlp import E2EVLP, CrossAttnRecorder, e2evlp_preset, e2evlp_options, e2evlp_datasets
+from .e2evlp import evaluate_detection, evaluate_caption as e2evlp_caption_scores
+from .simvlg import SimVLG, SimVLGConfig, caption_eval_dataset, image_reliance
+from .simvlg import evaluate_caption as simvlg_caption_scores
+from .downstream import VQAModel, evaluate_vqa
+from .recipes import RECIPES, load_pretrained, model_type
 from .bench import timeit
 
 # %% auto #0
 __all__ = ['DEMO_DIR', 'DEMO_RECIPES', 'log', 'MAX_PIXELS', 'MIN_SIDE', 'MAX_TEXT_CHARS', 'DISPLAY', 'EXAMPLES', 'MAKE',
-           'demo_preset', 'ensure_demo_checkpoint', 'err', 'image_input', 'to_image', 'to_tensor', 'big', 'check_text',
-           'friendly', 'make_command', 'Checkpoints', 'new_scene', 'heat_overlay', 'merge_trace', 'DemoApp',
-           'understand_tab', 'paper1_tab', 'e2evlp_tab', 'simvlg_tab', 'video_tab', 'build_demo']
+           'TRUST_N', 'FIGURES', 'SKILLS', 'LEARNED', 'NOT_YET', 'RULES', 'NEAR', 'ABOUT', 'TABS', 'LABELS',
+           'demo_preset', 'err', 'image_input', 'to_image', 'to_tensor', 'big', 'check_text', 'friendly',
+           'make_command', 'Checkpoints', 'new_scene', 'heat_overlay', 'merge_trace', 'checkpoint_kind',
+           'majority_baseline', 'measure_checkpoint', 'weights_id', 'save_figures', 'load_figures', 'judgements',
+           'trust_line', 'figures_md', 'world_fraction', 'outside_note', 'train_argv', 'expected_steps', 'job_dir',
+           'job_alive', 'read_progress', 'job_status', 'train_checkpoint', 'train_checkpoints', 'start_training',
+           'ensure_demo_checkpoint', 'DemoApp', 'progress_html', 'Panel', 'checkpoint_panel', 'understand_tab',
+           'paper1_tab', 'e2evlp_tab', 'simvlg_tab', 'video_tab', 'build_demo']
 
 # %% ../nbs/18_demo.ipynb #9747eb85
 DEMO_DIR = Path("runs/demo")
@@ -46,31 +57,6 @@ def demo_preset() -> Preset:
 # the other tabs' checkpoints: folder -> pretraining recipe, or "vqa" (fine-tuned from the folder named without "-vqa")
 DEMO_RECIPES = {"region": "region", "region-vqa": "vqa", "visual-losses": "visual-losses", "visual-losses-vqa": "vqa",
                 "e2evlp": "e2evlp", "simvlg": "simvlg", "simvlg-video": "simvlg-video"}
-
-# %% ../nbs/18_demo.ipynb #4a79b9a9
-def ensure_demo_checkpoint(root=DEMO_DIR, progress: bool = True,
-                           all_tabs: bool = False,   # also train every other tab's missing checkpoint (DEMO_RECIPES)
-                          ) -> Path:
-    "Train the demo's backbone and VQA head (and, with `all_tabs`, every tab's checkpoint) unless they exist."
-    root = Path(root)
-    pre, vqa = root / "pretrain", root / "vqa"
-    if not (pre / "model.safetensors").exists():
-        print(f"[vlp-demo] no checkpoint in {pre}: pretraining the demo model (once; about 10 minutes on 2 CPU cores)",
-              file=sys.stderr)
-        pretrain_vilt(demo_preset(), pre, progress=progress)
-    if not (vqa / "model.safetensors").exists():
-        print(f"[vlp-demo] fine-tuning VQA into {vqa} (once; about 3 minutes)", file=sys.stderr)
-        finetune("vqa", pre, vqa, steps=600, progress=progress)
-    for name, recipe in (DEMO_RECIPES.items() if all_tabs else ()):
-        d = root / name
-        if (d / "model.safetensors").exists(): continue
-        print(f"[vlp-demo] training the {name} checkpoint into {d} (once)", file=sys.stderr)
-        tmp = d.with_name(d.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)     # never a half-written run under the final name
-        if recipe == "vqa": finetune("vqa", root / name.removesuffix("-vqa"), tmp, progress=progress)
-        else: get_recipe(recipe)(get_preset("tiny"), tmp, progress=progress)
-        tmp.rename(d)
-    return root
 
 # %% ../nbs/18_demo.ipynb #2ef0de58
 offline()
@@ -310,14 +296,385 @@ def merge_trace(m, x):
             srcs.append(st.source.clone() if st.source is not None else srcs[-1])
     return srcs
 
+# %% ../nbs/18_demo.ipynb #f33c2367
+TRUST_N = {"vqa": 64, "e2evlp": 64, "simvlg": 32}   # held-out val scenes (clips) each kind is measured on
+FIGURES = "demo_eval.json"                          # the figures' file inside a checkpoint folder
+
+def checkpoint_kind(path) -> str:
+    "What a checkpoint folder holds: 'vqa', 'e2evlp', 'simvlg' (images or clips) or 'backbone' (measured via its VQA)."
+    p = Path(path)
+    if (p / "vqa.json").is_file(): return "vqa"
+    try: mt = model_type(p)
+    except (OSError, ValueError): return "backbone"
+    return mt if mt in ("vqa", "e2evlp", "simvlg") else "backbone"
+
+# %% ../nbs/18_demo.ipynb #cd4db3ce
+def majority_baseline(ds) -> dict:
+    "Per question type (and 'overall'): the accuracy of always giving the type's commonest answer among `ds`'s."
+    by = defaultdict(list)
+    for qs in ds.qa_lists():
+        for q in qs: by[q["qtype"]].append(q["answer"])
+    top = {t: Counter(a).most_common(1)[0][1] for t, a in by.items()}
+    out = {t: top[t] / len(by[t]) for t in by}
+    return out | {"overall": sum(top.values()) / sum(len(a) for a in by.values())}
+
+# %% ../nbs/18_demo.ipynb #9ce3444c
+def _measure_vqa(path, m, n: int) -> dict:
+    m = m if m is not None else VQAModel.from_pretrained(path).eval()
+    p = Preset.load(path) if (Path(path) / "config.json").is_file() else tiny()   # as vlp-eval reads a VQA run
+    ds = ShapesWorld.from_config(p.data, "val", n=n, image_size=m.vlp.cfg.image_size)
+    base = {f"acc_{t}": a for t, a in majority_baseline(ds).items()}
+    return dict(metrics=evaluate_vqa(m, ds, check=False), baseline=base, unit="scenes")
+
+def _measure_e2evlp(path, m, n: int) -> dict:
+    m = m if m is not None else E2EVLP.from_pretrained(path).eval()
+    ds = e2evlp_datasets(Preset.load(path))[1]
+    return dict(metrics={**evaluate_detection(m, ds, n=n), **e2evlp_caption_scores(m, ds, n=n)}, unit="scenes")
+
+def _caption_set(path, m, n: int):
+    "The captions a SimVLG run was validated on; a folder without its preset.json: ShapesWorld(Clips) val at its size."
+    try: return caption_eval_dataset(path)
+    except FileNotFoundError:
+        c = m.config
+        if c.n_frames: return ShapesWorldClips(n, image_size=c.image_size, clip_len=c.n_frames, split="val")
+        return ShapesWorld(n, image_size=c.image_size, split="val")
+
+def _measure_simvlg(path, m, n: int) -> dict:
+    m = m if m is not None else SimVLG.from_pretrained(path).eval()
+    ds = _caption_set(path, m, n)
+    scores = {**simvlg_caption_scores(m, ds, n=n), **image_reliance(m, ds, n=n)}   # + motion scores on clips
+    return dict(metrics=scores, unit="clips" if m.config.n_frames else "scenes")
+
+def measure_checkpoint(path,               # a checkpoint folder (VQA, E2E-VLP or SimVLG)
+                       model=None,          # the folder's model, already loaded (default: loaded here)
+                       n: int | None = None,  # held-out scenes (default: TRUST_N of its kind)
+                      ) -> dict | None:     # None for a backbone
+    "A checkpoint's figures on the first `n` scenes (clips) of the ShapesWorld val split."
+    kind = checkpoint_kind(path)
+    if kind == "backbone": return None
+    n = n or TRUST_N[kind]
+    t0 = time.perf_counter()
+    fn = {"vqa": _measure_vqa, "e2evlp": _measure_e2evlp, "simvlg": _measure_simvlg}[kind]
+    with torch.no_grad(): r = fn(path, model, n)
+    rnd = lambda d: {k: v if isinstance(v, int) else round(float(v), 4) for k, v in d.items()}
+    return {"kind": kind, "split": "val", "n": n, "unit": r["unit"], "metrics": rnd(r["metrics"]),
+            "baseline": rnd(r.get("baseline", {})), "seconds": round(time.perf_counter() - t0, 1)}
+
+# %% ../nbs/18_demo.ipynb #048a8989
+@functools.lru_cache(maxsize=64)
+def _sha(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""): h.update(chunk)
+    return h.hexdigest()[:16]
+
+def weights_id(path) -> str:
+    "A short hash of a checkpoint's model.safetensors: which weights its figures belong to."
+    f = Path(path) / "model.safetensors"
+    st = f.stat()
+    return _sha(str(f.resolve()), st.st_size, st.st_mtime_ns)
+
+def save_figures(path, figs: dict) -> Path:
+    "Store a checkpoint's figures in `path/demo_eval.json` (atomically), tied to its weights."
+    f = Path(path) / FIGURES
+    d = {**figs, "weights": weights_id(path)}
+    write_atomic(f, lambda t: t.write_text(json.dumps(d, indent=1)))
+    return f
+
+def load_figures(path) -> dict | None:
+    "A checkpoint's stored figures; None when there are none or they belong to other weights."
+    try:
+        d = json.loads((Path(path) / FIGURES).read_text())
+        return d if d.get("weights") == weights_id(path) else None
+    except (OSError, ValueError, AttributeError): return None
+
+# %% ../nbs/18_demo.ipynb #f859f0c0
+SKILLS = {"colour": "names colours", "shape": "tells shapes apart", "count": "counts objects",
+          "exists": "says whether an object is there", "relation": "reads where objects are relative to each other",
+          "size": "tells small from large"}           # VQA question type -> what a good score on it shows
+LEARNED, NOT_YET = 0.6, 0.25                          # share of the way from the no-image baseline to perfect
+# figure -> (what a good value shows, learned at or above, not yet below)
+RULES = {"map_50": ("finds and names the shapes (mAP@0.5)", 0.7, 0.3),
+         "cider": ("writes captions that match the scene (CIDEr)", 1.5, 0.5),
+         "image_gap": ("reads the image rather than guessing (image gap)", 0.3, 0.1),
+         "motion_acc": ("says how objects move", 0.7, 0.4)}
+
+def judgements(figs: dict) -> list[tuple[str, str]]:
+    "(verdict, skill) pairs read from a checkpoint's figures; a verdict is 'learned', 'partly' or 'not yet'."
+    m, base = figs["metrics"], figs.get("baseline", {})
+    def verdict(x, hi, lo): return "learned" if x >= hi else "not yet" if x < lo else "partly"
+    out = []
+    for t, what in SKILLS.items():
+        if f"acc_{t}" in m:
+            b = base.get(f"acc_{t}", 0.0)
+            out.append((verdict((m[f"acc_{t}"] - b) / max(1 - b, 1e-9), LEARNED, NOT_YET), what))
+    for k, (what, hi, lo) in RULES.items():
+        if k == "motion_acc" and k in m and not m.get("motion_mentions"):
+            out.append(("not yet", "mentions how objects move"))
+        elif k in m: out.append((verdict(m[k], hi, lo), what))
+    return out
+
+def trust_line(figs: dict) -> str:
+    "One line on what a model has and has not learned, read from its figures."
+    j = judgements(figs)
+    parts = [f"{head}: {', '.join(w for v, w in j if v == verdict)}." for verdict, head in
+             (("learned", "Has learned"), ("partly", "Partly"), ("not yet", "Not yet"))
+             if any(v == verdict for v, _ in j)]
+    return " ".join(parts)
+
+# %% ../nbs/18_demo.ipynb #25d781a1
+def _figure_list(figs: dict) -> str:
+    m, b = figs["metrics"], figs.get("baseline", {})
+    if figs["kind"] == "vqa":
+        types = ", ".join(f"{t} {m[f'acc_{t}']:.2f}" for t in SKILLS if f"acc_{t}" in m)
+        base = f" (always the commonest answer: {b['acc_overall']:.2f})" if "acc_overall" in b else ""
+        return f"VQA accuracy **{m['acc_overall']:.2f}**{base}; per type: {types}"
+    out = []
+    if "map_50" in m: out.append(f"detection mAP@0.5 **{m['map_50']:.2f}**")
+    if "cider" in m: out.append(f"caption CIDEr **{m['cider']:.2f}**")
+    one = figs.get("unit", "scenes").removesuffix("s")
+    if "image_gap" in m: out.append(f"image gap **{m['image_gap']:.2f}** (caption loss with another {one}'s image "
+                                    "minus with its own; 0: the image is ignored)")
+    if m.get("motion_mentions"): out.append(f"motion right in **{m['motion_acc']:.2f}** of the motion phrases that "
+                                            "name an object of the clip")
+    return ", ".join(out)
+
+def figures_md(figs: dict, label: str) -> str:
+    "A checkpoint's figures and what they say its model has learned (Markdown)."
+    return (f"**{label}**, on {figs['n']} held-out ShapesWorld {figs.get('unit', 'scenes')} (val split): "
+            f"{_figure_list(figs)}.  \n{trust_line(figs)}")
+
+# %% ../nbs/18_demo.ipynb #4e696699
+NEAR = 24                 # a pixel within this many levels (per channel) of a ShapesWorld colour counts as that colour
+
+def world_fraction(img) -> tuple[float, float]:
+    "(share of background pixels, share of background + shape-colour pixels) of an image."
+    a = np.asarray(to_image(img).resize((64, 64), Image.NEAREST), dtype=np.int16)      # (64, 64, 3)
+    ref = np.array([BACKGROUND, *COLOUR_RGB.values()], dtype=np.int16)                # (7, 3)
+    near = np.abs(a[:, :, None, :] - ref).max(-1) <= NEAR                              # (64, 64, 7)
+    return float(near[..., 0].mean()), float(near.any(-1).mean())
+
+def outside_note(img) -> str:
+    "A note for a picture that does not look like ShapesWorld ('' for one that does, or for no readable image)."
+    try: bg, known = world_fraction(img)
+    except gr.Error: return ""
+    if bg >= 0.3 and known >= 0.85: return ""
+    return (f"**This picture does not look like ShapesWorld**: {known:.0%} of its pixels are the dark background or "
+            "one of the six shape colours (in a ShapesWorld scene, nearly all). The models have only ever seen "
+            "coloured shapes on a dark background, so what they say about this picture is a guess.")
+
+# %% ../nbs/18_demo.ipynb #b58030f1
+def train_argv(root, name: str, out=None,
+               steps: int | None = None,   # override the command's steps (tests train for a few)
+              ) -> list[str]:
+    "MAKE's command for the checkpoint `name` as arguments, writing into `out` (default `root/name`)."
+    args = [a.format(root=root) for a in MAKE[name].split()]
+    if out is not None: args[args.index("--out") + 1] = str(out)
+    return args + (["--steps", str(steps)] if steps else [])
+
+def _opt(args: list, key: str, default=None):
+    "The value of the last `key` option of a command's arguments."
+    i = max((k for k, a in enumerate(args) if a == key), default=None)
+    return args[i + 1] if i is not None else default
+
+def expected_steps(args: list) -> tuple[int, int]:
+    "(steps, batch size) of a training command: its --steps, else its preset's (vlp-finetune: half its run's)."
+    if args[0] == "vlp-finetune":
+        p = Preset.load(_opt(args, "--init"))
+        default = max(p.train.steps // 2, 1)                   # vlp-finetune's default
+    else:
+        p = get_preset(_opt(args, "--preset", "quick"))        # vlp-pretrain's default preset
+        default = p.train.steps
+    return int(_opt(args, "--steps", default)), p.train.batch_size
+
+def _program(name: str) -> str:
+    "The installed command `name` (next to this Python first)."
+    p = Path(sys.executable).parent / name
+    found = str(p) if p.is_file() else shutil.which(name)
+    if not found: raise FileNotFoundError(f"the command {name} is not installed: run `pip install -e .` in vlp_edu")
+    return found
+
+# %% ../nbs/18_demo.ipynb #93cbd931
+_CHILDREN: dict[int, subprocess.Popen] = {}   # training processes this app started
+_JOBS_LOCK = threading.Lock()                  # one start at a time within the app
+
+def job_dir(root, name: str) -> Path:
+    "Where the checkpoint `name` is trained (renamed to `root/name` when it is complete, with its figures)."
+    return Path(root) / f"{name}.tmp"
+
+def _read(f) -> dict | None:
+    try: return json.loads(Path(f).read_text())
+    except (OSError, ValueError): return None
+
+def _write(f, d: dict): write_atomic(f, lambda t: t.write_text(json.dumps(d)))
+
+def _claim(d: Path, pid: int | None, names: list, command: str):
+    "Write `d/job.json`: the process that trains (pid and start time; None: being started by this app) and the chain."
+    try: created = psutil.Process(pid).create_time() if pid else None
+    except psutil.Error: created = 0.0                            # it has ended already
+    _write(d / "job.json", {"pid": pid, "created": created, "parent": os.getpid(), "names": names,
+                            "command": command, "started": time.time()})
+
+def _stage(d: Path, stage: str, **kw):
+    "Write the job's stage (queued, training, measuring, failed) and what goes with it into `d/stage.json`."
+    _write(d / "stage.json", {**(_read(d / "stage.json") or {}), "stage": stage, **kw, "updated": time.time()})
+
+def job_alive(job: dict) -> bool:
+    "Whether the process of a job file still runs (the same process: its start time matches)."
+    pid = job.get("pid")
+    if pid is None: return time.time() - job.get("started", 0) < 60      # being started
+    if pid in _CHILDREN: return _CHILDREN[pid].poll() is None
+    try:
+        p = psutil.Process(pid)
+        return p.status() != psutil.STATUS_ZOMBIE and abs(p.create_time() - (job.get("created") or 0)) < 1
+    except psutil.Error: return False
+
+# %% ../nbs/18_demo.ipynb #21fa1b05
+def read_progress(run_dir, total: int | None, batch_size: int | None) -> dict:
+    "Steps done (the run's metrics.jsonl), the steps/s last measured (samples/s over the batch size), seconds left."
+    recs = []
+    try: lines = (Path(run_dir) / "metrics.jsonl").read_text().splitlines()
+    except OSError: lines = []
+    for line in lines:
+        try: recs.append(json.loads(line))
+        except ValueError: pass                                    # the line being written
+    step = max((r.get("step", 0) for r in recs), default=0)
+    sps = [r["samples_per_s"] for r in recs if r.get("samples_per_s")]
+    rate = sps[-1] / batch_size if sps and batch_size else None
+    left = max(total - step, 0) / rate if rate and total else None
+    return {"step": step, "total": total, "steps_per_s": rate, "seconds_left": left}
+
+def job_status(root, name: str) -> dict | None:
+    "The training job of checkpoint `name`: None when there is none, else its stage, progress, command and log."
+    d = job_dir(root, name)
+    job = _read(d / "job.json")
+    if job is None: return None
+    st = _read(d / "stage.json") or {"stage": "queued"}
+    if st["stage"] != "failed" and not job_alive(job):
+        st = {**st, "stage": "failed", "error": "the training process stopped before it finished"}
+    out = {"name": name, **job, **st, "log": str(d / "train.log")}
+    if st["stage"] == "training": out |= read_progress(d, st.get("total"), st.get("batch_size"))
+    return out
+
+# %% ../nbs/18_demo.ipynb #26ca597c
+def _refuse_unfinished(root, names):
+    "Refuse to train over a folder that holds some other run without model.safetensors (unfinished: it may be resumed)."
+    for n in names:
+        f = Path(root) / n
+        if f.exists() and not (f / "model.safetensors").is_file():
+            raise ValueError(f"{f} exists but holds no model.safetensors (an unfinished run?): finish it (vlp-pretrain "
+                             "--resume continues a run) or remove it, then train again")
+
+def _mine(job: dict | None) -> bool:
+    "Whether a job file was written for this process (by the app that started it, before or after its pid was known)."
+    return job is not None and (job.get("pid") == os.getpid() or
+                                (job.get("pid") is None and job.get("parent") == os.getppid()))
+
+def _tail(f, n: int = 8) -> str:
+    try: return "\n".join(Path(f).read_text(errors="replace").replace("\r", "\n").splitlines()[-n:])
+    except OSError: return ""
+
+def train_checkpoint(root, name: str, steps: int | None = None,
+                     log: bool = False,     # the command's output into the folder's train.log (else: the terminal)
+                    ) -> Path:
+    "Make the checkpoint `root/name` with MAKE's command in `root/name.tmp`, measure it, then rename the folder."
+    root = Path(root)
+    final, d = root / name, job_dir(root, name)
+    if (final / "model.safetensors").is_file(): return final
+    _refuse_unfinished(root, [name])
+    job = _read(d / "job.json")
+    if not _mine(job):
+        if job is not None and job_alive(job):
+            raise RuntimeError(f"{name} is already being trained (process {job['pid']}); wait for it to finish")
+        shutil.rmtree(d, ignore_errors=True)                      # a crashed or failed try: start afresh
+        d.mkdir(parents=True)
+        _claim(d, os.getpid(), [name], MAKE[name].format(root=root))
+    try:
+        args = train_argv(root, name, d, steps)
+        total, bs = expected_steps(args)
+        _stage(d, "training", total=total, batch_size=bs, command=" ".join(args))
+        env = {**os.environ, "TQDM_MININTERVAL": "5", "PYTHONUNBUFFERED": "1"}   # a readable log
+        with open(d / "train.log", "w") if log else contextlib.nullcontext() as out:
+            r = subprocess.run([_program(args[0]), *args[1:]], stdin=subprocess.DEVNULL, stdout=out,
+                               stderr=subprocess.STDOUT if log else None, env=env)
+        if r.returncode:
+            raise RuntimeError(f"`{' '.join(args)}` stopped with exit status {r.returncode}"
+                               + (f":\n{_tail(d / 'train.log')}" if log else ""))
+    except Exception as e:
+        _stage(d, "failed", error=str(e)[-2000:])
+        raise
+    _stage(d, "measuring")
+    try:
+        figs = measure_checkpoint(d)
+        if figs: save_figures(d, figs)
+    except Exception as e:                                        # the weights are fine: the tab can measure later
+        print(f"[vlp-demo] measuring {name} failed ({type(e).__name__}: {e}); the app offers to measure it",
+              file=sys.stderr)
+    for f in ("job.json", "stage.json"): (d / f).unlink(missing_ok=True)
+    d.rename(final)
+    return final
+
+def train_checkpoints(root, names: list, steps: int | None = None, log: bool = True):
+    "Train `names` in order (each after the run it fine-tunes); after a failure the rest are marked as not started."
+    for i, n in enumerate(names):
+        try: train_checkpoint(root, n, steps, log)
+        except Exception:
+            for m in names[i + 1:]:
+                if (job_dir(root, m) / "job.json").is_file():
+                    _stage(job_dir(root, m), "failed", error=f"not started: training {n} failed")
+            raise
+
+# %% ../nbs/18_demo.ipynb #524ebb08
+def start_training(root, names: list, steps: int | None = None) -> int:
+    "Train the missing checkpoints among `names`, in order, in a background process; its pid."
+    root = Path(root).resolve()
+    with _JOBS_LOCK:
+        todo = [n for n in names if not (root / n / "model.safetensors").is_file()]
+        if not todo: raise ValueError(f"nothing to train: {', '.join(names)} already there")
+        for n in todo:
+            s = job_status(root, n)
+            if s and s["stage"] != "failed":
+                raise RuntimeError(f"{n} is already being trained (process {s['pid']}); its progress is in its tab")
+        _refuse_unfinished(root, todo)
+        for n in todo:
+            shutil.rmtree(job_dir(root, n), ignore_errors=True)
+            job_dir(root, n).mkdir(parents=True)
+            _claim(job_dir(root, n), None, todo, MAKE[n].format(root=root))   # before the process can look
+        code = ("import json, sys; from vlp_edu.demo import train_checkpoints; "
+                "train_checkpoints(sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]))")
+        with open(job_dir(root, todo[0]) / "job.log", "w") as f:   # the process's own output (import errors, ...)
+            p = subprocess.Popen([sys.executable, "-c", code, str(root), json.dumps(todo), json.dumps(steps)],
+                                 stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
+        _CHILDREN[p.pid] = p
+        for n in todo: _claim(job_dir(root, n), p.pid, todo, MAKE[n].format(root=root))
+        return p.pid
+
+# %% ../nbs/18_demo.ipynb #4a79b9a9
+ABOUT = {"pretrain": "about 10 minutes on 2 CPU cores", "vqa": "about 3 minutes"}
+
+def ensure_demo_checkpoint(root=DEMO_DIR, progress: bool = True,
+                           all_tabs: bool = False,   # also train every other tab's missing checkpoint (DEMO_RECIPES)
+                          ) -> Path:
+    "Train the demo's backbone and VQA head (and, with `all_tabs`, every tab's checkpoint) unless they exist."
+    root = Path(root)
+    for name in ("pretrain", "vqa", *(DEMO_RECIPES if all_tabs else ())):
+        if (root / name / "model.safetensors").exists(): continue
+        print(f"[vlp-demo] no checkpoint in {root / name}: training it once ({ABOUT.get(name, 'at the tiny preset')}) "
+              f"with `{MAKE[name].format(root=root)}`", file=sys.stderr)
+        train_checkpoint(root, name, log=not progress)
+    return root
+
 # %% ../nbs/18_demo.ipynb #4eb7b7ec
 class DemoApp:
     "What the handlers share: the checkpoints under `root`, the tokenizer, and the locks around shared model state."
-    def __init__(self, root):
-        self.root = Path(root)
+    def __init__(self, root,
+                 train_steps: int | None = None,   # the Train buttons' steps (tests); None: the commands' own
+                ):
+        self.root, self.train_steps = Path(root), train_steps
         self.ck = Checkpoints(self.root)
         self.tok = get_tokenizer()
         self.att_lock, self.e2e_lock, self.simvlg_lock = threading.Lock(), threading.Lock(), threading.Lock()
+        self.measure_lock, self.measured = threading.Lock(), {}      # figures of read-only folders: kept here
 
     def status(self, what, *names) -> str:
         "A tab's status line: its checkpoints, or the commands that make the missing ones."
@@ -325,14 +682,172 @@ class DemoApp:
         if miss: return "**Missing checkpoint.** " + self.ck.message(what, miss)
         return "Checkpoints: " + ", ".join(f"`{self.root / n}`" for n in names)
 
-    def statuses(self) -> tuple[str, ...]:
-        "The status lines of the five tabs, shown when the page loads."
-        ck = self.ck
-        p1 = ["region-vqa"] if ck.has("region-vqa") else ["region", "region-vqa"]
-        return (self.status("The Understand tab", "pretrain", "vqa"),
-                self.status("The Paper 1 tab", "vqa" if not ck.has("visual-losses-vqa") else "visual-losses-vqa", *p1),
-                self.status("The E2E-VLP tab", "e2evlp"), self.status("The SimVLG tab", "simvlg"),
-                self.status("The video caption", "simvlg-video"))
+# %% ../nbs/18_demo.ipynb #b906aa7f
+TABS = {"understand": "The Understand tab", "paper1": "The Paper 1 tab", "e2evlp": "The E2E-VLP tab",
+        "simvlg": "The SimVLG tab", "video": "The video caption"}
+LABELS = {"vqa": "VQA model (pixel VLP, ViLT recipe)", "visual-losses-vqa": "pixel model + the 3 visual losses",
+          "region-vqa": "region baseline", "e2evlp": "E2E-VLP", "simvlg": "SimVLG", "simvlg-video": "SimVLG video"}
+
+@patch
+def uses(self: DemoApp, tab: str) -> list[str]:
+    "The checkpoints a tab reads (Paper 1's pixel side: the visual-loss VQA model; the ViLT one when only it exists)."
+    if tab == "understand": return ["pretrain", "vqa"]
+    if tab == "paper1":
+        only_vilt = self.ck.has("vqa") and not self.ck.has("visual-losses-vqa")
+        return ["vqa" if only_vilt else "visual-losses-vqa", "region-vqa"]
+    return [{"e2evlp": "e2evlp", "simvlg": "simvlg", "video": "simvlg-video"}[tab]]
+
+@patch
+def to_train(self: DemoApp, tab: str) -> list[str]:
+    "The tab's missing checkpoints in training order, each after the missing run it fine-tunes."
+    out = []
+    for n in self.uses(tab):
+        if self.ck.has(n): continue
+        base = "pretrain" if n == "vqa" else n.removesuffix("-vqa") if n.endswith("-vqa") else None
+        if base and not self.ck.has(base) and base not in out: out.append(base)
+        if n not in out: out.append(n)
+    return out
+
+# %% ../nbs/18_demo.ipynb #93a302c4
+@patch
+def figures(self: DemoApp, name: str) -> dict | None:
+    "Checkpoint `name`'s stored figures (or the ones this app measured when it could not store them)."
+    return load_figures(self.root / name) or self.measured.get(name)
+
+@patch
+def trust(self: DemoApp, tab: str) -> tuple[str, bool]:
+    "The figures of the tab's checkpoints and what they say (Markdown); and whether one is not measured yet."
+    rows, unmeasured = [], False
+    for n in self.uses(tab):
+        if not self.ck.has(n) or checkpoint_kind(self.root / n) == "backbone": continue
+        f = self.figures(n)
+        if f: rows.append(figures_md(f, LABELS.get(n, n)))
+        else:
+            rows.append(f"**{LABELS.get(n, n)}**: not measured on held-out scenes yet (press *Measure*; under a "
+                        "minute).")
+            unmeasured = True
+    return ("**How far to trust it.** " + "\n\n".join(rows)) if rows else "", unmeasured
+
+# %% ../nbs/18_demo.ipynb #3345bb6e
+def _duration(s: float) -> str:
+    s = max(int(round(s)), 0)
+    if s < 90: return f"{s} s"
+    return f"{round(s / 60)} min" if s < 5400 else f"{s // 3600} h {round(s % 3600 / 60)} min"
+
+def progress_html(jobs: list[dict]) -> str:
+    "A tab's training jobs as HTML: a bar for the running one (steps, time left) or what failed and where its log is."
+    esc = lambda x: str(x).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    failed = [j for j in jobs if j["stage"] == "failed"]
+    if failed:
+        j = failed[0]
+        return (f"<div><b>Training {j['name']} failed.</b> Press <i>Train it here</i> to try again. Log: "
+                f"<code>{esc(j['log'])}</code></div><pre style='white-space:pre-wrap;font-size:0.8em'>"
+                f"{esc(j.get('error', ''))}</pre>")
+    j = next((j for j in jobs if j["stage"] in ("training", "measuring")), jobs[0])
+    chain = j.get("names") or [j["name"]]
+    where = f" ({chain.index(j['name']) + 1} of {len(chain)}: {' → '.join(chain)})" if len(chain) > 1 else ""
+    bar = "<progress style='width:100%'></progress>"                        # no value: an indeterminate bar
+    if j["stage"] == "measuring": head = f"Measuring <b>{j['name']}</b> on held-out scenes{where}"
+    elif j["stage"] == "training" and j.get("step"):
+        left = (f"about {_duration(j['seconds_left'])} left" if j.get("seconds_left") is not None
+                else "measuring its speed")
+        head = f"Training <b>{j['name']}</b>{where}: step {j['step']} of {j['total']}, {left}"
+        bar = f"<progress value='{j['step']}' max='{j['total']}' style='width:100%'></progress>"
+    else:
+        since = _duration(time.time() - j.get("started", time.time()))
+        head = f"Preparing <b>{j['name']}</b>{where} ({since} so far)"
+    return (f"<div>{head}</div>{bar}<div style='font-size:0.85em;opacity:0.8'>Running <code>{esc(j['command'])}"
+            f"</code> in the background (log: <code>{esc(j['log'])}</code>). The other tabs stay usable, and a page "
+            "reload finds this job again.</div>")
+
+# %% ../nbs/18_demo.ipynb #833474be
+@patch
+def panel(self: DemoApp, tab: str) -> tuple[tuple, bool]:
+    "What a tab shows about its checkpoints: (status, figures, Measure, Train, progress); and whether a job runs."
+    todo = self.to_train(tab)
+    jobs = [j for n in todo if (j := job_status(self.root, n))]
+    running = any(j["stage"] != "failed" for j in jobs)
+    trust, unmeasured = self.trust(tab)
+    if running:
+        status = (f"**Training** {', '.join(todo)} in the background (progress below): this tab works once it is "
+                  "ready, and the other tabs stay usable meanwhile.")
+    elif todo:
+        status = (self.status(TABS[tab], *todo) + " Or press **Train it here** below: it runs the same "
+                  f"command{'s' if len(todo) > 1 else ''} in the background.")
+    else: status = self.status(TABS[tab], *self.uses(tab))
+    label = f"Train it here ({' → '.join(todo)})" if todo else "Train it here"
+    return (status, trust, gr.update(visible=unmeasured and not running),
+            gr.update(visible=bool(todo) and not running, value=label),
+            gr.update(visible=bool(jobs), value=progress_html(jobs) if jobs else "")), running
+
+@patch
+def refresh(self: DemoApp) -> tuple:
+    "Every tab's panel, then the page's timer: ticking while a job runs."
+    outs, running = [], False
+    for tab in TABS:
+        o, r = self.panel(tab)
+        outs += o
+        running = running or r
+    return (*outs, gr.Timer(active=running))
+
+# %% ../nbs/18_demo.ipynb #a640787f
+@patch
+def model_of(self: DemoApp, name: str):
+    "Checkpoint `name`'s model (loaded once) and the lock around its shared state."
+    if name == "region-vqa": return self.ck.get(name, _region_vqa(self.root)), contextlib.nullcontext()
+    if name == "e2evlp": return self.ck.get(name, _e2evlp), self.e2e_lock
+    if name.startswith("simvlg"): return self.ck.get(name, _simvlg), self.simvlg_lock
+    return self.ck.get(name, _pixel_vqa), contextlib.nullcontext()
+
+@patch
+@friendly
+def measure(self: DemoApp, tab: str):
+    "Measure the tab's checkpoints that have no figures yet (stored with each), then refresh every panel."
+    with self.measure_lock:
+        for n in self.uses(tab):
+            if not self.ck.has(n) or checkpoint_kind(self.root / n) == "backbone" or self.figures(n): continue
+            m, lock = self.model_of(n)
+            with lock: figs = measure_checkpoint(self.root / n, m)
+            try: save_figures(self.root / n, figs)
+            except OSError: self.measured[n] = figs
+    return self.refresh()
+
+@patch
+@friendly
+def train(self: DemoApp, tab: str):
+    "Start training the tab's missing checkpoints in the background, then refresh every panel."
+    try: start_training(self.root, self.to_train(tab), self.train_steps)
+    except (RuntimeError, ValueError, OSError) as e: raise err(str(e)) from None
+    return self.refresh()
+
+@patch
+def image_note(self: DemoApp, img) -> str:
+    "The note under a picture from outside ShapesWorld ('' for a ShapesWorld scene or no picture)."
+    return "" if img is None else outside_note(img)
+
+# %% ../nbs/18_demo.ipynb #184b98bc
+@dataclass
+class Panel:
+    "One tab's checkpoint panel: status line, figures, Measure and Train buttons, training progress."
+    tab: str
+    status: gr.Markdown
+    trust: gr.Markdown
+    measure: gr.Button
+    train: gr.Button
+    progress: gr.HTML
+
+    @property
+    def outputs(self) -> list: return [self.status, self.trust, self.measure, self.train, self.progress]
+
+def checkpoint_panel(tab: str) -> Panel:
+    "The top of a tab (inside its gr.Tab): status line, figures, Measure and Train buttons, progress bar."
+    status = gr.Markdown(elem_id=f"status_{tab}")
+    trust = gr.Markdown(elem_id=f"trust_{tab}")
+    with gr.Row():
+        measure = gr.Button("Measure on held-out scenes", visible=False, size="sm", elem_id=f"measure_{tab}")
+        train = gr.Button("Train it here", visible=False, size="sm", elem_id=f"train_{tab}")
+    progress = gr.HTML(visible=False, elem_id=f"progress_{tab}")
+    return Panel(tab, status, trust, measure, train, progress)
 
 # %% ../nbs/18_demo.ipynb #f8ddf3fc
 @patch
@@ -388,12 +903,13 @@ def attention(self: DemoApp, img, caption, token, layer, head):
     return heat_overlay(x, a), f"'{toks[t]}', layer {layer}, " + ("mean of heads" if head < 0 else f"head {head}")
 
 # %% ../nbs/18_demo.ipynb #8cd1f610
-def understand_tab(app: DemoApp, image: gr.Image, demo: gr.Blocks) -> gr.Markdown:
-    "The Understand tab (VQA with top-5, ITM score, a token's attention); returns its status line."
-    n_layers = _config(app.root / "pretrain" / "config.json", "model", "n_layers", default=3)
-    n_heads = _config(app.root / "pretrain" / "config.json", "model", "n_heads", default=4)
+def understand_tab(app: DemoApp, image: gr.Image, demo: gr.Blocks) -> Panel:
+    "The Understand tab (VQA with top-5, ITM score, a token's attention); returns its checkpoint panel."
+    m = demo_preset().model                               # without a checkpoint: the one its Train button makes
+    n_layers = _config(app.root / "pretrain" / "config.json", "model", "n_layers", default=m.n_layers)
+    n_heads = _config(app.root / "pretrain" / "config.json", "model", "n_heads", default=m.n_heads)
     with gr.Tab("Understand", id="understand", elem_id="tab_understand"):
-        st = gr.Markdown()
+        panel = checkpoint_panel("understand")
         with gr.Row():
             with gr.Column():
                 question = gr.Textbox(label="question", value="what colour is the circle?",
@@ -420,7 +936,7 @@ def understand_tab(app: DemoApp, image: gr.Image, demo: gr.Blocks) -> gr.Markdow
     caption_in.change(app.tokens_of, caption_in, token, api_name=False)
     att_btn.click(app.attention, [image, caption_in, token, layer, head], [att_img, att_txt], api_name="attention")
     demo.load(app.tokens_of, caption_in, token, api_name=False)
-    return st
+    return panel
 
 # %% ../nbs/18_demo.ipynb #4f371165
 @patch
@@ -481,10 +997,10 @@ def teacher_boxes(self: DemoApp, img, min_score):
     return big(x), ann
 
 # %% ../nbs/18_demo.ipynb #9f0ff21c
-def paper1_tab(app: DemoApp, image: gr.Image) -> gr.Markdown:
-    "The Paper 1 tab (pixel model vs region baseline, timed; the teacher's boxes); returns its status line."
+def paper1_tab(app: DemoApp, image: gr.Image) -> Panel:
+    "The Paper 1 tab (pixel model vs region baseline, timed; the teacher's boxes); returns its checkpoint panel."
     with gr.Tab("Paper 1", id="paper1", elem_id="tab_paper1"):
-        st = gr.Markdown()
+        panel = checkpoint_panel("paper1")
         gr.Markdown("The same question to the **end-to-end pixel model** and to the **region-feature baseline** "
                     "(a detector's regions into the same fusion transformer), each timed; and the detector "
                     "(teacher)'s boxes, the regions the baseline sees.")
@@ -506,7 +1022,7 @@ def paper1_tab(app: DemoApp, image: gr.Image) -> gr.Markdown:
     cmp_btn.click(app.compare, [image, q1], [p_top, p_md, r_top, r_md, ratio], api_name="compare")
     cmp_btn.click(app.teacher_boxes, [image, min_score], t_img, api_name="teacher")
     min_score.release(app.teacher_boxes, [image, min_score], t_img, api_name=False)
-    return st
+    return panel
 
 # %% ../nbs/18_demo.ipynb #a391efa9
 @patch
@@ -570,12 +1086,13 @@ def query_attention(self: DemoApp, img, query, layer):
                      f"grid; {float(a[0]):.2f} of it on the image [CLS]")
 
 # %% ../nbs/18_demo.ipynb #8b33fd97
-def e2evlp_tab(app: DemoApp, image: gr.Image) -> gr.Markdown:
-    "The E2E-VLP tab (detection, caption, an object query's cross-attention); returns its status line."
-    n_queries = _config(app.root / "e2evlp" / "e2evlp.json", "n_queries", default=6)
-    dec_layers = _config(app.root / "e2evlp" / "e2evlp.json", "dec_layers", default=2)
+def e2evlp_tab(app: DemoApp, image: gr.Image) -> Panel:
+    "The E2E-VLP tab (detection, caption, an object query's cross-attention); returns its checkpoint panel."
+    made = e2evlp_options(e2evlp_preset("tiny"))          # without a checkpoint: the one its Train button makes
+    n_queries = _config(app.root / "e2evlp" / "e2evlp.json", "n_queries", default=made["n_queries"])
+    dec_layers = _config(app.root / "e2evlp" / "e2evlp.json", "dec_layers", default=made["dec_layers"])
     with gr.Tab("E2E-VLP", id="e2evlp", elem_id="tab_e2evlp"):
-        st = gr.Markdown()
+        panel = checkpoint_panel("e2evlp")
         with gr.Row():
             with gr.Column():
                 thr = gr.Slider(0, 0.95, value=0.3, step=0.05, label="detection threshold")
@@ -592,7 +1109,7 @@ def e2evlp_tab(app: DemoApp, image: gr.Image) -> gr.Markdown:
     det_btn.click(app.detect, [image, thr], det_img, api_name="detect")
     det_btn.click(app.caption, [image, beam], cap_out, api_name="caption")
     q_btn.click(app.query_attention, [image, query, qlayer], [q_img, q_txt], api_name="query_attention")
-    return st
+    return panel
 
 # %% ../nbs/18_demo.ipynb #3ba22c07
 @patch
@@ -651,11 +1168,11 @@ def merge_groups(self: DemoApp, img, layer):
                  "merged token")
 
 # %% ../nbs/18_demo.ipynb #b3e6d3ad
-def simvlg_tab(app: DemoApp, image: gr.Image) -> gr.Markdown:
+def simvlg_tab(app: DemoApp, image: gr.Image) -> Panel:
     "The SimVLG tab (frozen-LLM caption, tokens left, time with and without merging, merge groups)."
-    tome_layers = _config(app.root / "simvlg" / "config.json", "n_layers", default=3)
+    tome_layers = _config(app.root / "simvlg" / "config.json", "n_layers", default=SimVLGConfig.preset("tiny").n_layers)
     with gr.Tab("SimVLG", id="simvlg", elem_id="tab_simvlg"):
-        st = gr.Markdown()
+        panel = checkpoint_panel("simvlg")
         with gr.Row():
             with gr.Column():
                 max_tok = gr.Slider(4, 32, value=24, step=1, label="max new tokens")
@@ -672,7 +1189,7 @@ def simvlg_tab(app: DemoApp, image: gr.Image) -> gr.Markdown:
     s_btn.click(app.simvlg_caption, [image, max_tok], [s_cap, s_table, s_time], api_name="simvlg_caption")
     m_btn.click(app.merge_groups, [image, m_layer], [m_img, m_txt], api_name="merge_groups")
     m_layer.release(app.merge_groups, [image, m_layer], [m_img, m_txt], api_name=False)
-    return st
+    return panel
 
 # %% ../nbs/18_demo.ipynb #3aa8b503
 @patch
@@ -701,10 +1218,10 @@ def video(self: DemoApp, seed):
     return str(gif), strip, cap, "True captions (from the clip's scene data):\n" + "\n".join(f"- {c}" for c in truth)
 
 # %% ../nbs/18_demo.ipynb #d05a1969
-def video_tab(app: DemoApp) -> gr.Markdown:
-    "The Video tab (a random clip, its frames, generated and true captions); returns its status line."
+def video_tab(app: DemoApp) -> Panel:
+    "The Video tab (a random clip, its frames, generated and true captions); returns its checkpoint panel."
     with gr.Tab("Video", id="video", elem_id="tab_video"):
-        st = gr.Markdown()
+        panel = checkpoint_panel("video")
         with gr.Row():
             seed = gr.Number(label="clip seed", value=0, precision=0)
             v_btn = gr.Button("New random clip", elem_id="new_clip")
@@ -718,12 +1235,14 @@ def video_tab(app: DemoApp) -> gr.Markdown:
     outs = [v_gif, v_strip, v_cap, v_truth]
     v_btn.click(lambda: random.randrange(10**6), None, seed, api_name=False).then(app.video, seed, outs, api_name=False)
     v_show.click(app.video, seed, outs, api_name="video")
-    return st
+    return panel
 
 # %% ../nbs/18_demo.ipynb #da7291e9
-def build_demo(root="runs/demo") -> gr.Blocks:
+def build_demo(root="runs/demo",
+               train_steps: int | None = None,   # the Train buttons' steps (tests); None: the commands' own
+              ) -> gr.Blocks:
     "The app over the checkpoints in `root` (pretrain/, vqa/, region/, region-vqa/, e2evlp/, simvlg/, ...)."
-    app = DemoApp(root)
+    app = DemoApp(root, train_steps)
     examples = sorted(EXAMPLES.glob("*.png"))
     with gr.Blocks(title="vlp_edu: vision-language pretraining from pixels") as demo:
         gr.Markdown("# vlp_edu demo\nSmall vision-language models trained on **ShapesWorld** (coloured shapes on a "
@@ -734,12 +1253,21 @@ def build_demo(root="runs/demo") -> gr.Blocks:
             with gr.Column(scale=1, min_width=280):
                 image = image_input(type="pil", label="image", value=new_scene(0), image_mode=None, height=280,
                                     sources=["upload", "clipboard"], elem_id="image")
+                note = gr.Markdown(elem_id="image_note")      # for a picture from outside ShapesWorld
                 btn = gr.Button("New random scene", elem_id="new_scene")
                 if examples: gr.Examples([[str(p)] for p in examples], inputs=[image], label="example scenes")
             with gr.Column(scale=3):
                 with gr.Tabs():
-                    status = [understand_tab(app, image, demo), paper1_tab(app, image), e2evlp_tab(app, image),
+                    panels = [understand_tab(app, image, demo), paper1_tab(app, image), e2evlp_tab(app, image),
                               simvlg_tab(app, image), video_tab(app)]
+        timer = gr.Timer(3, active=False)                 # ticks only while a training job runs
+        outs = [c for p in panels for c in p.outputs] + [timer]
         btn.click(lambda: new_scene(None), None, image, api_name="new_scene")
-        demo.load(app.statuses, None, status, api_name=False)
+        image.change(app.image_note, image, note, api_name="image_note", show_progress="hidden")
+        demo.load(app.refresh, None, outs, api_name=False)
+        timer.tick(app.refresh, None, outs, api_name=False, concurrency_limit=None)
+        for p in panels:
+            p.train.click(functools.partial(app.train, p.tab), None, outs, api_name=False, show_progress="hidden")
+            p.measure.click(functools.partial(app.measure, p.tab), None, outs, api_name=False,
+                            show_progress_on=[p.trust])
     return demo
