@@ -12,7 +12,7 @@ export MPLBACKEND := Agg
 export TOKENIZERS_PARALLELISM := false
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup demo demo-all test test-fast bench export clean-nbs check-nbs readme lab browser docs outputs
+.PHONY: setup demo demo-all test test-fast bench export clean-nbs check-nbs readme lab browser docs outputs reports
 
 setup: $(STAMP)
 
@@ -66,6 +66,11 @@ lab: setup
 outputs: setup
 	$(PY) tools/run_notebooks.py nbs/[01][0-9]*_*.ipynb
 	$(VENV)/bin/nbdev-clean
+
+# the measured runs behind the README's results, as executed notebooks + summary.json under reports/ (CPU hours;
+# one of them: make reports REPORTS=20_small)
+reports: setup
+	$(PY) tools/make_reports.py $(REPORTS)
 
 # README.md is generated from nbs/index.ipynb
 readme: setup

@@ -128,3 +128,27 @@ def test_motion_pairs():
         assert motion_accuracy(b["captions"], [b["clip"]] * 3)["motion_acc"] == 1.0
         assert motion_accuracy(b["captions"], [f["clip"]] * 3)["motion_acc"] == 0.0
     with pytest.raises(IndexError): mp[10]
+
+
+def test_motion_choice_accuracy_is_chance_without_frame_order():
+    "On MotionPairs the released form and frame averaging score exactly 0.5 by likelihood; ours tells a clip from its reverse."
+    from vlp_edu.simvlg import SimVLG, load_frozen_llm, caption_nll, motion_choice_accuracy
+    cfg = SimVLGConfig(image_size=64, r=16, n_frames=4, temporal_at=(-1,))
+    llm, tok = load_frozen_llm(cfg.llm_layers)
+    mp = MotionPairs(4, image_size=64, clip_len=4, split="val")
+    clips = torch.stack([mp[i]["frames"] for i in range(2)])                    # (2, T, 3, 64, 64) a clip, its reverse
+    caps = [mp[0]["captions"][0], reverse_caption(mp[0]["captions"][0])]       # its caption and the reversed one
+    for kind in ("mean", "released", "ours"):
+        torch.manual_seed(0)
+        m = SimVLG(cfg.replace(temporal=kind), llm, tok).eval()
+        with torch.no_grad():
+            for t in m.encoder.temporal.values():                            # open the gates, strong frame positions
+                t.alpha.fill_(1.0)
+                if kind == "ours": t.time.normal_()
+        res = motion_choice_accuracy(m, mp, n=len(mp))
+        nll = torch.stack([caption_nll(m, clips, [c, c]) for c in caps])      # (caption, clip)
+        assert res["n_choices"] == 8 and nll.min() > 0
+        if kind == "ours": assert (nll[:, 0] - nll[:, 1]).abs().max() > 1e-3, nll
+        else:                                                                 # same tokens for a clip and its reverse
+            assert res["choice_acc"] == 0.5, (kind, res)
+            torch.testing.assert_close(nll[:, 0], nll[:, 1], rtol=1e-4, atol=1e-4)

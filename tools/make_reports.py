@@ -1,0 +1,56 @@
+"""The measured runs behind the README's results, kept as executed notebooks (`make reports`).
+
+Each report runs one training notebook through papermill at the parameters of a headline run, into
+`reports/<name>/<notebook>.ipynb` (papermill records the parameters in the notebook), and copies the run's
+`summary.json` beside it; checkpoints stay in `build/reports/<name>/`, out of git. Usage:
+    python tools/make_reports.py                 # every report (CPU hours: see the README)
+    python tools/make_reports.py 20_small ...    # the named ones
+"""
+import json, platform, shutil, sys, time
+from pathlib import Path
+import papermill as pm, torch
+
+ROOT = Path(__file__).resolve().parent.parent
+RETRIEVAL = dict(preset="small", vqa_steps=800, vqa_lr=5e-4, n_retrieval=1000)
+ABLATION = dict(preset="small", steps=600, batch_size=16, n_pretrain=4800, eval_points=3, vqa_steps=150, vqa_batch=32,
+                n_vqa_train=2000, vqa_questions=1000)
+REPORTS = {   # name: (notebook, parameters): the commands under the README's results tables
+    "20_small": ("20_pretrain_vilt", RETRIEVAL),
+    "21_small_seed0": ("21_visual_losses_ablation", dict(ABLATION, seed=0)),
+    "21_small_seed1": ("21_visual_losses_ablation", dict(ABLATION, seed=1)),
+    "21_small_patch_seed0": ("21_visual_losses_ablation", dict(ABLATION, seed=0, stem="patch", variants="none,all")),
+    "21_small_patch_seed1": ("21_visual_losses_ablation", dict(ABLATION, seed=1, stem="patch", variants="none,all")),
+    "22_small": ("22_pretrain_e2evlp", dict(preset="small", steps=2400, batch_size=16, ablation=False)),
+    "22_small_ablation": ("22_pretrain_e2evlp", dict(preset="small", steps=1200, batch_size=16, ablation=True,
+                                                     n_eval=200, n_probe=1000)),
+    "23_small": ("23_train_simvlg", dict(preset="small", steps=120, batch_size=16, lr=1e-3, late_lr=3e-4,
+                                         warmup_steps=20, eval_points=4, n_eval=100, r_values=[16, 40],
+                                         equal_time=[40], max_steps_factor=4, video_steps=300)),
+}
+
+def device_name() -> str:
+    "The machine a report ran on, in words."
+    if torch.cuda.is_available(): return torch.cuda.get_device_name(0)
+    return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+def run(name: str) -> float:
+    "Run report `name`; returns its seconds."
+    nb, params = REPORTS[name]
+    out, work = ROOT / "reports" / name, ROOT / "build" / "reports" / name
+    shutil.rmtree(work, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    pm.execute_notebook(str(ROOT / "nbs" / f"{nb}.ipynb"), str(out / f"{nb}.ipynb"), cwd=str(ROOT / "nbs"),
+                        parameters={**params, "out_dir": str(work), "assert_quality": False}, kernel_name="python3",
+                        progress_bar=False)
+    seconds = time.perf_counter() - t0
+    summary = json.loads((work / "summary.json").read_text())
+    summary["report"] = {"notebook": nb, "parameters": params, "device": device_name(), "seconds": round(seconds)}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return seconds
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or list(REPORTS)
+    unknown = [n for n in names if n not in REPORTS]
+    if unknown: sys.exit(f"unknown report(s) {unknown}; choose from {list(REPORTS)}")
+    for n in names: print(f"{n}: {run(n):.0f} s", flush=True)
