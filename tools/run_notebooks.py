@@ -4,7 +4,7 @@ Each notebook runs top to bottom in a fresh kernel, with `nbs/` as the working d
 Progress bars are dropped from the saved outputs: they say nothing once the cell has finished. Usage:
     python tools/run_notebooks.py nbs/00_core.ipynb nbs/01_data.ipynb ...
 """
-import re, sys, time
+import os, re, sys, time
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
@@ -30,6 +30,9 @@ def _strip_bars(out):
     if not text.strip(): return None
     out["text"] = text + "\n"
     return out
+
+# the kernel draws figures inline (the Makefile exports MPLBACKEND=Agg for the tests, which would hide them)
+os.environ.pop("MPLBACKEND", None)
 
 def run(path: Path, timeout: int = 1800) -> float:
     "Execute `path` in place; returns the seconds it took."
