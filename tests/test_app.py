@@ -23,7 +23,7 @@ from vlp_edu.e2evlp import E2EVLP, e2evlp_preset, e2evlp_options
 from vlp_edu.simvlg import SimVLG, SimVLGConfig, load_frozen_llm
 from vlp_edu.demo import build_demo
 
-CHROMIUM = "/usr/bin/chromium"
+from conftest import CHROMIUM, browser_or_skip as _browser_or_skip   # the shared browser check
 ANSWERS = ["red", "green", "blue", "yellow", "purple", "cyan", "circle", "square", "triangle", "diamond",
            "yes", "no", "1", "2", "3", "small", "large"]
 
@@ -225,15 +225,6 @@ def test_20_concurrent_requests_all_answered(client, image_file):
 
 # ---- a real browser ---------------------------------------------------------------------------------------------
 
-def _browser_or_skip():
-    try: from playwright.sync_api import sync_playwright
-    except ImportError:
-        if os.environ.get("VLP_EDU_REQUIRE_BROWSER"): raise
-        pytest.skip("playwright is not installed (make test installs it)")
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("VLP_EDU_REQUIRE_BROWSER"): raise AssertionError(f"{CHROMIUM} missing: make test installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
-    return sync_playwright
 
 def _settled(page, T):
     "Wait until no output of the page is still processing (Gradio shows 'processing | 1.2s' on pending outputs)."

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
+from conftest import CHROMIUM, browser_or_skip as _browser_or_skip   # the shared browser check
 CHAPTER = "token_merging"            # a chapter with inline and display equations
 pytestmark = pytest.mark.slow        # the build takes half a minute on 2 cores (more with a cold cache or a busy machine)
 
@@ -101,15 +101,6 @@ def test_math_and_figures_are_served_with_the_site(site):
 
 # ---- a real browser ---------------------------------------------------------------------------------------------
 
-def _browser_or_skip():
-    try: from playwright.sync_api import sync_playwright
-    except ImportError:
-        if os.environ.get("VLP_EDU_REQUIRE_BROWSER"): raise
-        pytest.skip("playwright is not installed (make test installs it)")
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("VLP_EDU_REQUIRE_BROWSER"): raise AssertionError(f"{CHROMIUM} missing: make test installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
-    return sync_playwright
 
 @pytest.fixture(scope="module")
 def served(site):
