@@ -64,7 +64,7 @@ lab: setup
 # re-execute the component notebooks in place so that they keep their outputs (fixed seeds; progress bars dropped);
 # about 15 minutes on 2 CPU cores. The training notebooks' measured runs are kept as reports instead.
 outputs: setup
-	$(PY) tools/run_notebooks.py nbs/[01][0-9]*_*.ipynb
+	$(PY) tools/run_notebooks.py nbs/[01][0-9]*_*.ipynb nbs/3[0-9]_*.ipynb
 	$(VENV)/bin/nbdev-clean
 
 # the measured runs behind the README's results, as executed notebooks + summary.json under reports/ (CPU hours;
@@ -72,8 +72,10 @@ outputs: setup
 reports: setup
 	$(PY) tools/make_reports.py $(REPORTS)
 
-# README.md is generated from nbs/index.ipynb
+# README.md is generated from nbs/index.ipynb, whose results tables are generated from reports/ (nbs/30_reproduction.ipynb)
 readme: setup
+	$(PY) -c "from vlp_edu.reproduction import sync_index; sync_index()"
+	$(VENV)/bin/nbdev-clean --fname nbs/index.ipynb
 	$(VENV)/bin/jupyter nbconvert --to markdown nbs/index.ipynb --output README --output-dir . --log-level WARN
 
 # the course as a static site in _site/ (mkdocs.yml): open _site/index.html, or `python -m http.server -d _site` for search;

@@ -6,6 +6,8 @@
 - A page is named as nbdev names it (00_core.ipynb -> core.html), links between notebooks (`06_learner.ipynb`) point
   at those pages, and each page is also written as markdown (core.html.md): the address of the `Docs:` line that
   nbdev writes into each module's docstring.
+- The measured runs under reports/ are pages too (`reports/20_small/20_pretrain_vilt.ipynb` -> report_20_small.html, in
+  the nav under Reports), and their other files (summary.json, figures) are copied as they are.
 - MathJax 2.7 comes from the jupyter-server-mathjax package and is copied to assets/mathjax/, so equations are
   typeset without a network.
 - The table of contents is read from the headings' ids, a title given in the nav wins over the notebook's H1, and
@@ -24,6 +26,7 @@ from mkdocs.structure.toc import get_toc
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT / "nbs"
+REPORTS = ROOT / "reports"
 STAGE = ROOT / "build" / "site"
 MATHJAX = Path(jupyter_server_mathjax.__file__).parent / "static"
 # the fonts MathJax 2.7 finds in jupyter-server-mathjax (its STIX web fonts; the TeX fonts are not shipped)
@@ -75,6 +78,10 @@ def staged_notebooks() -> dict[str, Path]:
         dst = STAGE / f"{page_name(f.stem)}.ipynb"
         _write_if_changed(dst, nbformat.writes(stage(nbformat.read(f, as_version=4))))
         staged[dst.stem] = dst
+    for f in sorted(REPORTS.glob("*/*.ipynb")):      # one executed notebook per report
+        dst = STAGE / f"report_{f.parent.name}.ipynb"
+        _write_if_changed(dst, nbformat.writes(stage(nbformat.read(f, as_version=4))))
+        staged[dst.stem] = dst
     for old in STAGE.glob("*.ipynb"):                 # a notebook removed or renamed in nbs/
         if old.stem not in staged: old.unlink()
     return staged
@@ -86,10 +93,27 @@ def on_files(files: Files, config) -> Files:
     for folder, under in ((ROOT / "docs" / "screenshots", ROOT), (NBS / "images", NBS)):  # images the notebooks show
         for p in sorted(folder.glob("*")) if folder.is_dir() else []:
             if p.is_file(): files.append(File(p.relative_to(under).as_posix(), str(under), site, dirs))
+    for p in sorted(REPORTS.glob("*/*")):             # a report's summary.json and saved figures, as they are
+        if p.is_file() and p.suffix != ".ipynb": files.append(File(p.relative_to(ROOT).as_posix(), str(ROOT), site, dirs))
     for p in sorted(MATHJAX.rglob("*")):
         if p.is_file(): files.append(File.generated(config, f"assets/mathjax/{p.relative_to(MATHJAX).as_posix()}", abs_src_path=str(p)))
     files.append(File.generated(config, "assets/mathjax/config/vlp_edu.js", content=MATHJAX_CONFIG))
     return files
+
+def on_config(config):
+    "The reports, one page each, go into the nav's Reports section after the reproduction report."
+    pages = [f"report_{f.parent.name}.ipynb" for f in sorted(REPORTS.glob("*/*.ipynb"))]
+    for entry in config.nav:
+        if isinstance(entry, dict) and "Reports" in entry: entry["Reports"] = list(entry["Reports"] or []) + pages
+    return config
+
+_report_link = re.compile(r'(href=")(?:\.\./)?reports/([\w.-]+)/([^"#]*)(#[^"]*)?"')
+
+def _report_href(m) -> str:
+    "A link to a report: its notebook -> its page; its other files stay where they are, under reports/."
+    name, file = m[2], m[3]
+    if file.endswith(".ipynb"): return f'{m[1]}report_{name}.html{m[4] or ""}"'
+    return f'{m[1]}reports/{name}/{file}{m[4] or ""}"'
 
 _nb_link = re.compile(r'(href=")(?:\.\./)?(?:nbs/)?(\d+[a-zA-Z0-9]*_\w+|index)\.ipynb(#[^"]*)?"')
 
@@ -118,6 +142,7 @@ def on_page_content(html: str, page, config, files) -> str:
     "Links to a notebook (`06_learner.ipynb`, `nbs/06_learner.ipynb`) go to its page (`learner.html`); the TOC follows the headings."
     if page.file.src_uri.endswith(".ipynb"): page.toc = page_toc(html, config.plugins["mkdocs-jupyter"].config["toc_depth"])
     if _nav_titles.get(page.file.src_uri): page.title = _nav_titles[page.file.src_uri]
+    html = _report_link.sub(_report_href, html)
     return _nb_link.sub(lambda m: f'{m[1]}{page_name(m[2])}.html{m[3] or ""}"', html)
 
 _style = re.compile(r'<style type="text/css">(.*?)</style>', re.S)
@@ -132,6 +157,7 @@ def on_post_page(output: str, page, config) -> str:
         return f'<link rel="stylesheet" href="{"../" * page.url.count("/")}{name}">'
     return _style.sub(link, output)
 
+_md_report_link = re.compile(r"\]\((?:\.\./)?reports/([\w.-]+)/([^)\s]*)\)")
 _md_nb_link = re.compile(r"\]\((?:\.\./)?(?:nbs/)?(\d+[a-zA-Z0-9]*_\w+|index)\.ipynb(#[^)\s]*)?\)")
 
 _REMOVE_TAGS = Config({"TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": {"remove_cell"},
@@ -144,6 +170,7 @@ def on_post_build(config):
         body, res = MarkdownExporter(config=_REMOVE_TAGS).from_notebook_node(nbformat.read(path, as_version=4),
                                                          resources={"unique_key": name, "output_files_dir": f"{name}_files"})
         body = _md_nb_link.sub(lambda m: f"]({page_name(m[1])}.html{m[2] or ''})", body)
+        body = _md_report_link.sub(lambda m: f"](report_{m[1]}.html)" if m[2].endswith(".ipynb") else f"](reports/{m[1]}/{m[2]})", body)
         (site / f"{name}.html.md").write_text(body, encoding="utf-8")
         for fname, data in res.get("outputs", {}).items():
             (site / fname).parent.mkdir(parents=True, exist_ok=True); (site / fname).write_bytes(data)

@@ -1,10 +1,10 @@
-"Execute every notebook top to bottom: component notebooks as they are, training notebooks (2x_) through papermill at their CI-sized defaults."
+"Execute every notebook top to bottom: component notebooks (and the reproduction report, 3x_) as they are, training notebooks (2x_) through papermill at their CI-sized defaults."
 import re
 from pathlib import Path
 import pytest, papermill as pm
 
 NBS = Path(__file__).resolve().parent.parent / "nbs"
-COMPONENT = sorted(p for p in NBS.glob("[01][0-9]*_*.ipynb"))
+COMPONENT = sorted([*NBS.glob("[01][0-9]*_*.ipynb"), *NBS.glob("3[0-9]_*.ipynb")])
 TRAINING = sorted(p for p in NBS.glob("2[0-9]_*.ipynb"))
 
 @pytest.fixture(autouse=True)

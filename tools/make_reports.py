@@ -2,15 +2,18 @@
 
 Each report runs one training notebook through papermill at the parameters of a headline run, into
 `reports/<name>/<notebook>.ipynb` (papermill records the parameters in the notebook), and copies the run's
-`summary.json` beside it; checkpoints stay in `build/reports/<name>/`, out of git. Usage:
+`summary.json` beside it; checkpoints stay in `build/reports/<name>/`, out of git. A benchmark report
+(`bench_*`) runs one `vlp-bench` measurement and keeps its JSON as `summary.json`. `nbs/30_reproduction.ipynb`
+reads them all. Usage:
     python tools/make_reports.py                 # every report (CPU hours: see the README)
     python tools/make_reports.py 20_small ...    # the named ones
 """
-import json, platform, shutil, sys, time
+import json, os, platform, shutil, sys, time
 from pathlib import Path
 import papermill as pm, torch
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ.pop("MPLBACKEND", None)   # the kernel draws figures inline (the Makefile exports Agg for the tests)
 RETRIEVAL = dict(preset="small", vqa_steps=800, vqa_lr=5e-4, n_retrieval=1000)
 ABLATION = dict(preset="small", steps=600, batch_size=16, n_pretrain=4800, eval_points=3, vqa_steps=150, vqa_batch=32,
                 n_vqa_train=2000, vqa_questions=1000)
@@ -26,12 +29,23 @@ REPORTS = {   # name: (notebook, parameters): the commands under the README's re
     "23_small": ("23_train_simvlg", dict(preset="small", steps=120, batch_size=16, lr=1e-3, late_lr=3e-4,
                                          warmup_steps=20, eval_points=4, n_eval=100, r_values=[16, 40],
                                          equal_time=[40], max_steps_factor=4, video_steps=300)),
+    "23_motion": ("23_train_simvlg", dict(video_steps=0, motion_steps=1500, motion_batch_size=16, motion_n_val=32,
+                                          motion_target=0.9)),
+}
+BENCH_REPORTS = {  # name: (vlp-bench benchmark, arguments): the speed claims, each ratio measured side by side
+    "bench_inference_tiny": ("inference", dict(preset="tiny", batch_sizes=(1,), clock="process")),
+    "bench_inference_small": ("inference", dict(preset="small", batch_sizes=(1,), clock="process")),
+    "bench_tome_small": ("tome", dict(preset="small")),
 }
 
 def device_name() -> str:
     "The machine a report ran on, in words."
     if torch.cuda.is_available(): return torch.cuda.get_device_name(0)
-    return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    info = Path("/proc/cpuinfo")
+    model = next((l.split(":", 1)[1].strip() for l in info.read_text().splitlines() if l.startswith("model name")),
+                 None) if info.exists() else None
+    threads = torch.get_num_threads()
+    return f"{os.cpu_count()}-core CPU ({model or platform.machine()}), {threads} thread{'s' * (threads > 1)}"
 
 def run(name: str) -> float:
     "Run report `name`; returns its seconds."
@@ -49,8 +63,24 @@ def run(name: str) -> float:
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     return seconds
 
+def run_bench(name: str) -> float:
+    "Run benchmark report `name`; returns its seconds."
+    from vlp_edu.bench import BENCHES
+    bench, kw = BENCH_REPORTS[name]
+    out = ROOT / "reports" / name
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    res = BENCHES[bench](**kw)
+    seconds = time.perf_counter() - t0
+    res["report"] = {"bench": bench, "parameters": {k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()},
+                     "device": device_name(), "seconds": round(seconds)}
+    (out / "summary.json").write_text(json.dumps(res, indent=1) + "\n")
+    if res.get("reliable") is False: print(f"{name}: warning: {res.get('warning')}", flush=True)
+    return seconds
+
 if __name__ == "__main__":
-    names = sys.argv[1:] or list(REPORTS)
-    unknown = [n for n in names if n not in REPORTS]
-    if unknown: sys.exit(f"unknown report(s) {unknown}; choose from {list(REPORTS)}")
-    for n in names: print(f"{n}: {run(n):.0f} s", flush=True)
+    every = list(REPORTS) + list(BENCH_REPORTS)
+    names = sys.argv[1:] or every
+    unknown = [n for n in names if n not in every]
+    if unknown: sys.exit(f"unknown report(s) {unknown}; choose from {every}")
+    for n in names: print(f"{n}: {(run_bench if n in BENCH_REPORTS else run)(n):.0f} s", flush=True)
