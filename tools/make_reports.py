@@ -55,7 +55,7 @@ def run(name: str) -> float:
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     pm.execute_notebook(str(ROOT / "nbs" / f"{nb}.ipynb"), str(out / f"{nb}.ipynb"), cwd=str(ROOT / "nbs"),
-                        parameters={**params, "out_dir": str(work), "assert_quality": False}, kernel_name="python3",
+                        parameters={**params, "out_dir": f"../build/reports/{name}", "assert_quality": False}, kernel_name="python3",
                         progress_bar=False)
     seconds = time.perf_counter() - t0
     summary = json.loads((work / "summary.json").read_text())
