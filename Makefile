@@ -77,6 +77,7 @@ readme: setup
 	$(PY) -c "from vlp_edu.reproduction import sync_index; sync_index()"
 	$(VENV)/bin/nbdev-clean --fname nbs/index.ipynb
 	$(VENV)/bin/jupyter nbconvert --to markdown nbs/index.ipynb --output README --output-dir . --log-level WARN
+	$(PY) -c "from vlp_edu.reproduction import fix_readme; fix_readme('README.md')"
 
 # the course as a static site in _site/ (mkdocs.yml): open _site/index.html, or `python -m http.server -d _site` for search;
 # nothing is fetched from the network to build or read it (MathJax and the search index are served with the site)

@@ -37,6 +37,7 @@ MATHJAX_CONFIG = """MathJax.Hub.Config({
 MathJax.Ajax.loadComplete("[MathJax]/config/vlp_edu.js");
 """
 _directive = re.compile(r"^\s*#\s*\|\s*(.*?)\s*$")
+_docs_link = re.compile(r"\]\((?:\.\./)+docs/")       # a link to docs/ from nbs/ or from reports/<name>/
 
 def page_name(stem: str) -> str:
     "nbdev's page name for a notebook, the number prefix dropped (`05a_pixel_vlp` -> `pixel_vlp`), as in the modules' `Docs:` links."
@@ -59,6 +60,8 @@ def stage(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             if "echo:false" in opts: tags.add("remove_input")
             if "output:false" in opts: tags.add("remove_output")
             if tags: cell.metadata["tags"] = sorted(tags)
+        elif cell.cell_type == "markdown":            # every page sits at the site's root, beside docs/screenshots/
+            cell.source = _docs_link.sub("](docs/", cell.source)
         cells.append(cell)
     nb.cells = cells
     return nb
@@ -107,7 +110,7 @@ def on_config(config):
         if isinstance(entry, dict) and "Reports" in entry: entry["Reports"] = list(entry["Reports"] or []) + pages
     return config
 
-_report_link = re.compile(r'(href=")(?:\.\./)?reports/([\w.-]+)/([^"#]*)(#[^"]*)?"')
+_report_link = re.compile(r'(href=")(?:\.\./)*reports/([\w.-]+)/([^"#]*)(#[^"]*)?"')
 
 def _report_href(m) -> str:
     "A link to a report: its notebook -> its page; its other files stay where they are, under reports/."
@@ -115,7 +118,7 @@ def _report_href(m) -> str:
     if file.endswith(".ipynb"): return f'{m[1]}report_{name}.html{m[4] or ""}"'
     return f'{m[1]}reports/{name}/{file}{m[4] or ""}"'
 
-_nb_link = re.compile(r'(href=")(?:\.\./)?(?:nbs/)?(\d+[a-zA-Z0-9]*_\w+|index)\.ipynb(#[^"]*)?"')
+_nb_link = re.compile(r'(href=")(?:\.\./)*(?:nbs/)?(\d+[a-zA-Z0-9]*_\w+|index)\.ipynb(#[^"]*)?"')
 
 _heading = re.compile(r'<h([1-6]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 _anchor_link, _tag = re.compile(r'<a class="anchor-link".*?</a>', re.S), re.compile(r"<[^>]+>")
@@ -157,8 +160,8 @@ def on_post_page(output: str, page, config) -> str:
         return f'<link rel="stylesheet" href="{"../" * page.url.count("/")}{name}">'
     return _style.sub(link, output)
 
-_md_report_link = re.compile(r"\]\((?:\.\./)?reports/([\w.-]+)/([^)\s]*)\)")
-_md_nb_link = re.compile(r"\]\((?:\.\./)?(?:nbs/)?(\d+[a-zA-Z0-9]*_\w+|index)\.ipynb(#[^)\s]*)?\)")
+_md_report_link = re.compile(r"\]\((?:\.\./)*reports/([\w.-]+)/([^)\s]*)\)")
+_md_nb_link = re.compile(r"\]\((?:\.\./)*(?:nbs/)?(\d+[a-zA-Z0-9]*_\w+|index)\.ipynb(#[^)\s]*)?\)")
 
 _REMOVE_TAGS = Config({"TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": {"remove_cell"},
                                                   "remove_input_tags": {"remove_input"}, "remove_all_outputs_tags": {"remove_output"}}})

@@ -7,8 +7,11 @@ Each report runs one training notebook through papermill at the parameters of a 
 reads them all. Usage:
     python tools/make_reports.py                 # every report (CPU hours: see the README)
     python tools/make_reports.py 20_small ...    # the named ones
+    python tools/make_reports.py --prose [names] # only the prose: the chapter's current markdown cells, outputs kept
+A report's prose is its chapter's, with the links rewritten to work from `reports/<name>/`. `--prose` brings a report
+up to date with its chapter's text without rerunning it, and refuses when the chapter's code has changed since the run.
 """
-import json, os, platform, shutil, sys, time
+import json, os, platform, re, shutil, sys, time
 from pathlib import Path
 import papermill as pm, torch
 
@@ -58,10 +61,46 @@ def run(name: str) -> float:
                         parameters={**params, "out_dir": f"../build/reports/{name}", "assert_quality": False}, kernel_name="python3",
                         progress_bar=False)
     seconds = time.perf_counter() - t0
+    prose(name)                                     # links that work from reports/<name>/
     summary = json.loads((work / "summary.json").read_text())
     summary["report"] = {"notebook": nb, "parameters": params, "device": device_name(), "seconds": round(seconds)}
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     return seconds
+
+_MD_LINK = re.compile(r"(\]\()(?!https?:|mailto:|#|/)([^)\s]+)")
+
+def from_report(target: str) -> str:
+    "A chapter's relative link (written from nbs/) as written from reports/<name>/."
+    return "../../" + (target[3:] if target.startswith("../") else "nbs/" + target)
+
+def _is_params(c) -> bool: return "injected-parameters" in c.get("metadata", {}).get("tags", [])
+
+def prose(name: str, write: bool = True) -> bool:
+    "Give report `name` its chapter's current markdown (links rewritten), keeping its code cells and outputs; True if it changed."
+    nb, _ = REPORTS[name]
+    path = ROOT / "reports" / name / f"{nb}.ipynb"
+    rep = json.loads(path.read_text())
+    chapter = json.loads((ROOT / "nbs" / f"{nb}.ipynb").read_text())
+    ran = [c for c in rep["cells"] if c["cell_type"] == "code" and not _is_params(c)]
+    now = [c for c in chapter["cells"] if c["cell_type"] == "code"]
+    if ["".join(c["source"]) for c in ran] != ["".join(c["source"]) for c in now]:
+        raise SystemExit(f"{name}: the code of nbs/{nb}.ipynb changed since this report ran; rerun it: "
+                         f"make reports REPORTS={name}")
+    params = [c for c in rep["cells"] if _is_params(c)]
+    meta = {c.get("id"): c["metadata"] for c in rep["cells"] if c["cell_type"] == "markdown"}   # papermill's timings
+    cells, it = [], iter(ran)
+    for c in chapter["cells"]:
+        if c["cell_type"] == "code":
+            cells.append(next(it))
+            if "parameters" in c.get("metadata", {}).get("tags", []): cells += params
+        else:
+            text = _MD_LINK.sub(lambda m: m[1] + from_report(m[2]), "".join(c["source"]))
+            cells.append(dict(c, metadata=meta.get(c.get("id"), c["metadata"]), source=text.splitlines(keepends=True)))
+    if cells == rep["cells"]: return False
+    if not write: return True
+    rep["cells"] = cells
+    path.write_text(json.dumps(rep, indent=1, ensure_ascii=False) + "\n")
+    return True
 
 def run_bench(name: str) -> float:
     "Run benchmark report `name`; returns its seconds."
@@ -80,6 +119,10 @@ def run_bench(name: str) -> float:
 
 if __name__ == "__main__":
     every = list(REPORTS) + list(BENCH_REPORTS)
+    if sys.argv[1:2] == ["--prose"]:
+        for n in sys.argv[2:] or [n for n in REPORTS if (ROOT / "reports" / n / "summary.json").is_file()]:
+            print(f"{n}: {'prose updated' if prose(n) else 'up to date'}", flush=True)
+        sys.exit()
     names = sys.argv[1:] or every
     unknown = [n for n in names if n not in every]
     if unknown: sys.exit(f"unknown report(s) {unknown}; choose from {every}")
