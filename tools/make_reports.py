@@ -8,7 +8,8 @@ reads them all. Usage:
     python tools/make_reports.py                 # every report (CPU hours: see the README)
     python tools/make_reports.py 20_small ...    # the named ones
     python tools/make_reports.py --prose [names] # only the prose: the chapter's current markdown cells, outputs kept
-A report's prose is its chapter's, with the links rewritten to work from `reports/<name>/`. `--prose` brings a report
+A report's prose is its chapter's, under a banner that says what ran (parameters, machine, time), with the links
+rewritten to work from `reports/<name>/`. `--prose` brings a report
 up to date with its chapter's text without rerunning it, and refuses when the chapter's code has changed since the run.
 """
 import json, os, platform, re, shutil, sys, time
@@ -61,10 +62,10 @@ def run(name: str) -> float:
                         parameters={**params, "out_dir": f"../build/reports/{name}", "assert_quality": False}, kernel_name="python3",
                         progress_bar=False)
     seconds = time.perf_counter() - t0
-    prose(name)                                     # links that work from reports/<name>/
     summary = json.loads((work / "summary.json").read_text())
     summary["report"] = {"notebook": nb, "parameters": params, "device": device_name(), "seconds": round(seconds)}
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    prose(name)                                     # the banner, and links that work from reports/<name>/
     return seconds
 
 _MD_LINK = re.compile(r"(\]\()(?!https?:|mailto:|#|/)([^)\s]+)")
@@ -74,6 +75,19 @@ def from_report(target: str) -> str:
     return "../../" + (target[3:] if target.startswith("../") else "nbs/" + target)
 
 def _is_params(c) -> bool: return "injected-parameters" in c.get("metadata", {}).get("tags", [])
+
+def banner(name: str) -> dict:
+    "The markdown cell that opens report `name`: what ran, with which parameters, where, for how long."
+    nb, params = REPORTS[name]
+    r = json.loads((ROOT / "reports" / name / "summary.json").read_text()).get("report", {})
+    args = ", ".join(f"`{k}={v!r}`" for k, v in params.items())
+    took = f"{r['seconds'] / 60:.0f} min" if r.get("seconds") else "an unrecorded time"
+    text = (f"**This page is the report `{name}`**: the chapter [`{nb}`](../../nbs/{nb}.ipynb) executed by papermill "
+            f"with {args} (papermill's *injected-parameters* cell below), on a {r.get('device', 'machine not recorded')}, "
+            f"in {took}{'; ' + r['note'] if r.get('note') else ''}. Its figures are in "
+            f"[`summary.json`](../../reports/{name}/summary.json), which [`30_reproduction`](../../nbs/30_reproduction.ipynb) "
+            "judges. The text is the chapter's: where it speaks of the CI defaults, it describes the chapter, not this run.")
+    return {"cell_type": "markdown", "id": "report-banner", "metadata": {}, "source": text.splitlines(keepends=True)}
 
 def prose(name: str, write: bool = True) -> bool:
     "Give report `name` its chapter's current markdown (links rewritten), keeping its code cells and outputs; True if it changed."
@@ -96,6 +110,7 @@ def prose(name: str, write: bool = True) -> bool:
         else:
             text = _MD_LINK.sub(lambda m: m[1] + from_report(m[2]), "".join(c["source"]))
             cells.append(dict(c, metadata=meta.get(c.get("id"), c["metadata"]), source=text.splitlines(keepends=True)))
+            if len(cells) == 1: cells.append(banner(name))   # right under the title
     if cells == rep["cells"]: return False
     if not write: return True
     rep["cells"] = cells
