@@ -32,14 +32,18 @@ def test_readme_shows_the_reports():
     want_nbs = results_markdown(load_reports(), chapters="", prefix="../reports/").strip()    # written from nbs/
     assert results_in("".join("".join(c["source"]) for c in cells)) == want_nbs, "nbs/index.ipynb is stale: run `make readme`"
 
+def _missing_links(text: str, base: Path) -> list[str]:
+    "The relative link targets of markdown `text` that do not exist under `base`."
+    targets = [t.split("#")[0] for t in re.findall(r"\]\(([^)\s]+)\)", text) if not t.startswith(("http", "#", "mailto:"))]
+    assert targets, base
+    return [t for t in targets if not (base / t).exists()]
+
 def test_links_of_the_readme_and_its_source_resolve():
     "Every relative link of the README resolves from the repository's root, and every one of the index from nbs/."
     cells = json.loads((ROOT / "nbs" / "index.ipynb").read_text())["cells"]
     for base, text in ((ROOT, (ROOT / "README.md").read_text()),
                        (ROOT / "nbs", "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown"))):
-        targets = [t.split("#")[0] for t in re.findall(r"\]\(([^)\s]+)\)", text) if not t.startswith(("http", "#", "mailto:"))]
-        assert targets, base
-        missing = [t for t in targets if not (base / t).exists()]
+        missing = _missing_links(text, base)
         assert not missing, f"links from {base.relative_to(ROOT.parent)} to missing files: {missing}"
 
 def test_reports_read_as_their_chapters_do_now():
@@ -49,6 +53,5 @@ def test_reports_read_as_their_chapters_do_now():
         assert not mr.prose(name, write=False), f"{name}: its prose is stale: run python tools/make_reports.py --prose {name}"
         nb = ROOT / "reports" / name / f"{mr.REPORTS[name][0]}.ipynb"
         text = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "markdown")
-        targets = [t.split("#")[0] for t in re.findall(r"\]\(([^)\s]+)\)", text) if not t.startswith(("http", "#", "mailto:"))]
-        missing = [t for t in targets if not (nb.parent / t).exists()]
+        missing = _missing_links(text, nb.parent)
         assert not missing, f"{name}: links to missing files: {missing}"

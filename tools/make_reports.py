@@ -12,9 +12,10 @@ A report's prose is its chapter's, under a banner that says what ran (parameters
 rewritten to work from `reports/<name>/`. `--prose` brings a report
 up to date with its chapter's text without rerunning it, and refuses when the chapter's code has changed since the run.
 """
-import json, os, platform, re, shutil, sys, time
+import json, os, platform, shutil, sys, time
 from pathlib import Path
 import papermill as pm, torch
+from vlp_edu.reproduction import relink
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.pop("MPLBACKEND", None)   # the kernel draws figures inline (the Makefile exports Agg for the tests)
@@ -68,12 +69,6 @@ def run(name: str) -> float:
     prose(name)                                     # the banner, and links that work from reports/<name>/
     return seconds
 
-_MD_LINK = re.compile(r"(\]\()(?!https?:|mailto:|#|/)([^)\s]+)")
-
-def from_report(target: str) -> str:
-    "A chapter's relative link (written from nbs/) as written from reports/<name>/."
-    return "../../" + (target[3:] if target.startswith("../") else "nbs/" + target)
-
 def _is_params(c) -> bool: return "injected-parameters" in c.get("metadata", {}).get("tags", [])
 
 def banner(name: str) -> dict:
@@ -108,7 +103,7 @@ def prose(name: str, write: bool = True) -> bool:
             cells.append(next(it))
             if "parameters" in c.get("metadata", {}).get("tags", []): cells += params
         else:
-            text = _MD_LINK.sub(lambda m: m[1] + from_report(m[2]), "".join(c["source"]))
+            text = relink("".join(c["source"]), depth=2)           # written from reports/<name>/
             cells.append(dict(c, metadata=meta.get(c.get("id"), c["metadata"]), source=text.splitlines(keepends=True)))
             if len(cells) == 1: cells.append(banner(name))   # right under the title
     if cells == rep["cells"]: return False
