@@ -152,7 +152,7 @@ def test_missing_checkpoint_says_how_to_make_it(empty_client, image_file, api, a
 
 def test_missing_video_model_still_shows_the_clip(empty_client):
     gif, strip, cap, truth = empty_client.predict(5, api_name="/video")
-    assert Image.open(gif).n_frames >= 2 and "vlp-pretrain --recipe simvlg-video --out" in cap and truth.count("\n- ") == 3
+    assert Image.open(gif).n_frames >= 2 and "vlp-pretrain --recipe simvlg-motion --out" in cap and truth.count("\n- ") == 3
 
 # ---- bad inputs -------------------------------------------------------------------------------------------------
 

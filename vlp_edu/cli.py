@@ -110,7 +110,7 @@ def _interrupted(e: TrainingInterrupted):
 # %% ../nbs/19_cli.ipynb #c686c59d
 @call_parse
 def vlp_pretrain(
-    recipe: str = "vilt",      # vilt, visual-losses, region, e2evlp, simvlg, simvlg-video
+    recipe: str = "vilt",      # vilt, visual-losses, region, e2evlp, simvlg, simvlg-video, simvlg-motion
     preset: Annotated[str, PRESET_HELP] = "quick",
     steps: int = None,         # override the preset's training steps
     batch_size: int = None,    # override the preset's global batch size

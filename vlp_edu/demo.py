@@ -24,28 +24,29 @@ from .data import SHAPES, COLOURS, SIZES, BACKGROUND, COLOUR_RGB, ShapesWorld, S
 from .text import get_tokenizer, tokenize
 from .learner import load_weights
 from .detection import post_process
+from torchvision.ops import box_iou
 from .tome import ToMeState, make_group_visualization
 from .viz import attention_overlay, text_to_image_attention
 from .pixel_vlp import PixelVLP
 from .teacher import RegionTeacher
 from .e2evlp import E2EVLP, CrossAttnRecorder, e2evlp_preset, e2evlp_options, e2evlp_datasets
 from .e2evlp import evaluate_detection, evaluate_caption as e2evlp_caption_scores
-from .simvlg import SimVLG, SimVLGConfig, caption_eval_dataset, image_reliance
+from .simvlg import SimVLG, SimVLGConfig, MotionPairs, caption_eval_dataset, image_reliance, motion_choice_accuracy
 from .simvlg import evaluate_caption as simvlg_caption_scores
 from .downstream import VQAModel, evaluate_vqa
 from .recipes import RECIPES, load_pretrained, model_type
 from .bench import timeit
 
 # %% auto #0
-__all__ = ['DEMO_DIR', 'DEMO_RECIPES', 'log', 'MAX_PIXELS', 'MIN_SIDE', 'MAX_TEXT_CHARS', 'DISPLAY', 'EXAMPLES', 'MAKE',
-           'TRUST_N', 'FIGURES', 'SKILLS', 'LEARNED', 'NOT_YET', 'RULES', 'NEAR', 'ABOUT', 'TABS', 'LABELS',
-           'demo_preset', 'err', 'image_input', 'to_image', 'to_tensor', 'big', 'check_text', 'friendly',
-           'make_command', 'Checkpoints', 'new_scene', 'heat_overlay', 'merge_trace', 'checkpoint_kind',
-           'majority_baseline', 'measure_checkpoint', 'weights_id', 'save_figures', 'load_figures', 'judgements',
-           'trust_line', 'figures_md', 'world_fraction', 'outside_note', 'train_argv', 'expected_steps', 'job_dir',
-           'job_alive', 'read_progress', 'job_status', 'train_checkpoint', 'train_checkpoints', 'start_training',
-           'ensure_demo_checkpoint', 'DemoApp', 'progress_html', 'Panel', 'checkpoint_panel', 'understand_tab',
-           'paper1_tab', 'e2evlp_tab', 'simvlg_tab', 'video_tab', 'build_demo']
+__all__ = ['DEMO_DIR', 'DEMO_RECIPES', 'DEMO_OPTIONS', 'ABOUT', 'VQA_STEPS', 'log', 'MAX_PIXELS', 'MIN_SIDE', 'MAX_TEXT_CHARS',
+           'DISPLAY', 'EXAMPLES', 'MAKE', 'TRUST_N', 'DETECT_THRESHOLD', 'FIGURES', 'SKILLS', 'LEARNED', 'NOT_YET',
+           'RULES', 'NEAR', 'TABS', 'LABELS', 'demo_preset', 'err', 'image_input', 'to_image', 'to_tensor', 'big',
+           'check_text', 'friendly', 'make_command', 'Checkpoints', 'new_scene', 'heat_overlay', 'merge_trace',
+           'checkpoint_kind', 'majority_baseline', 'duplicate_boxes', 'measure_checkpoint', 'weights_id',
+           'save_figures', 'load_figures', 'judgements', 'trust_line', 'figures_md', 'world_fraction', 'outside_note',
+           'train_argv', 'expected_steps', 'job_dir', 'job_alive', 'read_progress', 'job_status', 'train_checkpoint',
+           'train_checkpoints', 'start_training', 'ensure_demo_checkpoint', 'DemoApp', 'progress_html', 'Panel',
+           'checkpoint_panel', 'understand_tab', 'paper1_tab', 'e2evlp_tab', 'simvlg_tab', 'video_tab', 'build_demo']
 
 # %% ../nbs/18_demo.ipynb #9747eb85
 DEMO_DIR = Path("runs/demo")
@@ -56,7 +57,17 @@ def demo_preset() -> Preset:
 
 # the other tabs' checkpoints: folder -> pretraining recipe, or "vqa" (fine-tuned from the folder named without "-vqa")
 DEMO_RECIPES = {"region": "region", "region-vqa": "vqa", "visual-losses": "visual-losses", "visual-losses-vqa": "vqa",
-                "e2evlp": "e2evlp", "simvlg": "simvlg", "simvlg-video": "simvlg-video"}
+                "e2evlp": "e2evlp", "simvlg": "simvlg", "simvlg-video": "simvlg-motion"}
+# each pretraining's options: the shortest run we measured to be right on ShapesWorld (the table above)
+DEMO_OPTIONS = {"pretrain": "", "region": "--preset quick", "visual-losses": "--preset quick",
+                "e2evlp": "--preset small --steps 2400 --batch-size 16",
+                "simvlg": "--preset small --steps 400 --batch-size 16 --lr 1e-3",
+                "simvlg-video": "--preset tiny --steps 1500 --batch-size 8"}
+# how long each takes on 2 CPU cores (measured with `vlp-demo --all`, the chapter's table)
+ABOUT = {"pretrain": "about 8 minutes", "vqa": "about 5 minutes", "region": "about 25 minutes (its detector teacher included)",
+         "region-vqa": "about 4 minutes", "visual-losses": "about 12 minutes", "visual-losses-vqa": "about 5 minutes",
+         "e2evlp": "about 20 minutes", "simvlg": "about 20 minutes", "simvlg-video": "about 10 minutes"}
+VQA_STEPS = 1500   # every VQA head: 3x vlp-finetune's default for `quick` (count questions need the extra steps)
 
 # %% ../nbs/18_demo.ipynb #2ef0de58
 offline()
@@ -182,9 +193,9 @@ def make_command(name: str) -> str:
     recipe = {"pretrain": "vilt", "vqa": "vqa"}.get(name) or DEMO_RECIPES[name]
     if recipe == "vqa":
         init = "pretrain" if name == "vqa" else name.removesuffix("-vqa")
-        return f"vlp-finetune vqa --init {{root}}/{init} --out {{root}}/{name}"
-    tiny = "" if name == "pretrain" else " --preset tiny"      # `vlp-demo --all` trains the other tabs at tiny
-    return f"vlp-pretrain --recipe {recipe} --out {{root}}/{name}{tiny}"
+        return f"vlp-finetune vqa --init {{root}}/{init} --out {{root}}/{name} --steps {VQA_STEPS}"
+    opts = DEMO_OPTIONS[name]
+    return f"vlp-pretrain --recipe {recipe} --out {{root}}/{name}" + (f" {opts}" if opts else "")
 
 MAKE = {n: make_command(n) for n in ("pretrain", "vqa", *DEMO_RECIPES, "teacher")}
 
@@ -204,8 +215,8 @@ class Checkpoints:
         "How to make the missing checkpoints `names` of the tab `what` (Markdown)."
         cmds = [MAKE[n].format(root=self.root) for n in names]
         return (f"{what} needs a checkpoint that is not there yet ({', '.join(str(self.root / n) for n in names)}). "
-                "Make it with: " + " && ".join(f"`{c}`" for c in cmds) + " (a few minutes on a CPU at the tiny preset; "
-                "add `--preset small` for a better one), then press the button again.")
+                "Make it with: " + " && ".join(f"`{c}`" for c in cmds)
+                + " (on 2 CPU cores: " + "; ".join(f"{n} {ABOUT[n]}" for n in names) + "), then press the button again.")
 
     def require(self, what: str, *names):
         "Raise a gr.Error naming the commands when a checkpoint is missing."
@@ -297,7 +308,8 @@ def merge_trace(m, x):
     return srcs
 
 # %% ../nbs/18_demo.ipynb #f33c2367
-TRUST_N = {"vqa": 64, "e2evlp": 64, "simvlg": 32}   # held-out val scenes (clips) each kind is measured on
+TRUST_N = {"vqa": 64, "e2evlp": 64, "simvlg": 32, "video": 32}   # held-out val scenes (video: pairs of clips) per kind
+DETECT_THRESHOLD = 0.3                              # the E2E-VLP tab's detection threshold (its slider starts here)
 FIGURES = "demo_eval.json"                          # the figures' file inside a checkpoint folder
 
 def checkpoint_kind(path) -> str:
@@ -326,10 +338,23 @@ def _measure_vqa(path, m, n: int) -> dict:
     base = {f"acc_{t}": a for t, a in majority_baseline(ds).items()}
     return dict(metrics=evaluate_vqa(m, ds, check=False), baseline=base, unit="scenes")
 
+def duplicate_boxes(preds: list, targets: list, iou: float = 0.5) -> dict:
+    "Objects found (a box of their class at IoU >= iou) and objects found by more than one box, over all images."
+    objects = found = dup = 0
+    for p, t in zip(preds, targets):
+        if len(t["boxes"]) == 0: continue
+        hit = (box_iou(t["boxes"].float(), p["boxes"].float()) >= iou) & (t["labels"][:, None] == p["labels"][None])
+        k = hit.sum(1)                                                     # (n_objects,) boxes on each object
+        objects, found, dup = objects + len(k), found + int((k > 0).sum()), dup + int((k > 1).sum())
+    return {"objects": objects, "objects_found": found, "objects_boxed_twice": dup}
+
 def _measure_e2evlp(path, m, n: int) -> dict:
     m = m if m is not None else E2EVLP.from_pretrained(path).eval()
     ds = e2evlp_datasets(Preset.load(path))[1]
-    return dict(metrics={**evaluate_detection(m, ds, n=n), **e2evlp_caption_scores(m, ds, n=n)}, unit="scenes")
+    items = [ds[i] for i in range(min(n, len(ds)))]
+    preds = m.detect(torch.stack([it["image"] for it in items]), threshold=DETECT_THRESHOLD)   # what the tab draws
+    dups = duplicate_boxes(preds, [dict(boxes=it["boxes"], labels=it["labels"]) for it in items])
+    return dict(metrics={**evaluate_detection(m, ds, n=n), **e2evlp_caption_scores(m, ds, n=n), **dups}, unit="scenes")
 
 def _caption_set(path, m, n: int):
     "The captions a SimVLG run was validated on; a folder without its preset.json: ShapesWorld(Clips) val at its size."
@@ -341,9 +366,13 @@ def _caption_set(path, m, n: int):
 
 def _measure_simvlg(path, m, n: int) -> dict:
     m = m if m is not None else SimVLG.from_pretrained(path).eval()
+    if m.config.n_frames:                       # video: n held-out clips in which the object moves, and their reverses
+        ds = MotionPairs(TRUST_N["video"], image_size=m.config.image_size, clip_len=m.config.n_frames, split="val")
+        scores = {**simvlg_caption_scores(m, ds, n=len(ds)), **motion_choice_accuracy(m, ds, n=len(ds)),
+                  **image_reliance(m, ds, n=len(ds), shift=2)}            # shift 2: another clip, not the reverse
+        return dict(metrics=scores, unit="clips", n=len(ds))
     ds = _caption_set(path, m, n)
-    scores = {**simvlg_caption_scores(m, ds, n=n), **image_reliance(m, ds, n=n)}   # + motion scores on clips
-    return dict(metrics=scores, unit="clips" if m.config.n_frames else "scenes")
+    return dict(metrics={**simvlg_caption_scores(m, ds, n=n), **image_reliance(m, ds, n=n)}, unit="scenes")
 
 def measure_checkpoint(path,               # a checkpoint folder (VQA, E2E-VLP or SimVLG)
                        model=None,          # the folder's model, already loaded (default: loaded here)
@@ -357,7 +386,7 @@ def measure_checkpoint(path,               # a checkpoint folder (VQA, E2E-VLP o
     fn = {"vqa": _measure_vqa, "e2evlp": _measure_e2evlp, "simvlg": _measure_simvlg}[kind]
     with torch.no_grad(): r = fn(path, model, n)
     rnd = lambda d: {k: v if isinstance(v, int) else round(float(v), 4) for k, v in d.items()}
-    return {"kind": kind, "split": "val", "n": n, "unit": r["unit"], "metrics": rnd(r["metrics"]),
+    return {"kind": kind, "split": "val", "n": r.get("n", n), "unit": r["unit"], "metrics": rnd(r["metrics"]),
             "baseline": rnd(r.get("baseline", {})), "seconds": round(time.perf_counter() - t0, 1)}
 
 # %% ../nbs/18_demo.ipynb #048a8989
@@ -397,7 +426,8 @@ LEARNED, NOT_YET = 0.6, 0.25                          # share of the way from th
 RULES = {"map_50": ("finds and names the shapes (mAP@0.5)", 0.7, 0.3),
          "cider": ("writes captions that match the scene (CIDEr)", 1.5, 0.5),
          "image_gap": ("reads the image rather than guessing (image gap)", 0.3, 0.1),
-         "motion_acc": ("says how objects move", 0.7, 0.4)}
+         "motion_acc": ("says how objects move", 0.7, 0.4),
+         "choice_acc": ("tells a clip from the same clip played backwards", 0.9, 0.6)}
 
 def judgements(figs: dict) -> list[tuple[str, str]]:
     "(verdict, skill) pairs read from a checkpoint's figures; a verdict is 'learned', 'partly' or 'not yet'."
@@ -431,10 +461,14 @@ def _figure_list(figs: dict) -> str:
         return f"VQA accuracy **{m['acc_overall']:.2f}**{base}; per type: {types}"
     out = []
     if "map_50" in m: out.append(f"detection mAP@0.5 **{m['map_50']:.2f}**")
+    if m.get("objects"): out.append(f"{m['objects_boxed_twice']} of {m['objects']} objects boxed twice at the "
+                                    f"threshold {DETECT_THRESHOLD}")
     if "cider" in m: out.append(f"caption CIDEr **{m['cider']:.2f}**")
     one = figs.get("unit", "scenes").removesuffix("s")
     if "image_gap" in m: out.append(f"image gap **{m['image_gap']:.2f}** (caption loss with another {one}'s image "
                                     "minus with its own; 0: the image is ignored)")
+    if "choice_acc" in m: out.append(f"direction right in **{m['choice_acc']:.2f}** of the clips (its caption likelier "
+                                     "than the reversed one; 0.5: blind to frame order)")
     if m.get("motion_mentions"): out.append(f"motion right in **{m['motion_acc']:.2f}** of the motion phrases that "
                                             "name an object of the clip")
     return ", ".join(out)
@@ -470,7 +504,9 @@ def train_argv(root, name: str, out=None,
     "MAKE's command for the checkpoint `name` as arguments, writing into `out` (default `root/name`)."
     args = [a.format(root=root) for a in MAKE[name].split()]
     if out is not None: args[args.index("--out") + 1] = str(out)
-    return args + (["--steps", str(steps)] if steps else [])
+    if steps and "--steps" in args: args[args.index("--steps") + 1] = str(steps)
+    elif steps: args += ["--steps", str(steps)]
+    return args
 
 def _opt(args: list, key: str, default=None):
     "The value of the last `key` option of a command's arguments."
@@ -478,14 +514,14 @@ def _opt(args: list, key: str, default=None):
     return args[i + 1] if i is not None else default
 
 def expected_steps(args: list) -> tuple[int, int]:
-    "(steps, batch size) of a training command: its --steps, else its preset's (vlp-finetune: half its run's)."
+    "(steps, batch size) of a training command: its --steps and --batch-size, else its preset's (vlp-finetune: half its run's steps)."
     if args[0] == "vlp-finetune":
         p = Preset.load(_opt(args, "--init"))
         default = max(p.train.steps // 2, 1)                   # vlp-finetune's default
     else:
         p = get_preset(_opt(args, "--preset", "quick"))        # vlp-pretrain's default preset
         default = p.train.steps
-    return int(_opt(args, "--steps", default)), p.train.batch_size
+    return int(_opt(args, "--steps", default)), int(_opt(args, "--batch-size", p.train.batch_size))
 
 def _program(name: str) -> str:
     "The installed command `name` (next to this Python first)."
@@ -650,8 +686,6 @@ def start_training(root, names: list, steps: int | None = None) -> int:
         return p.pid
 
 # %% ../nbs/18_demo.ipynb #4a79b9a9
-ABOUT = {"pretrain": "about 10 minutes on 2 CPU cores", "vqa": "about 3 minutes"}
-
 def ensure_demo_checkpoint(root=DEMO_DIR, progress: bool = True,
                            all_tabs: bool = False,   # also train every other tab's missing checkpoint (DEMO_RECIPES)
                           ) -> Path:
@@ -659,7 +693,7 @@ def ensure_demo_checkpoint(root=DEMO_DIR, progress: bool = True,
     root = Path(root)
     for name in ("pretrain", "vqa", *(DEMO_RECIPES if all_tabs else ())):
         if (root / name / "model.safetensors").exists(): continue
-        print(f"[vlp-demo] no checkpoint in {root / name}: training it once ({ABOUT.get(name, 'at the tiny preset')}) "
+        print(f"[vlp-demo] no checkpoint in {root / name}: training it once ({ABOUT[name]} on 2 CPU cores) "
               f"with `{MAKE[name].format(root=root)}`", file=sys.stderr)
         train_checkpoint(root, name, log=not progress)
     return root
@@ -1095,7 +1129,7 @@ def e2evlp_tab(app: DemoApp, image: gr.Image) -> Panel:
         panel = checkpoint_panel("e2evlp")
         with gr.Row():
             with gr.Column():
-                thr = gr.Slider(0, 0.95, value=0.3, step=0.05, label="detection threshold")
+                thr = gr.Slider(0, 0.95, value=DETECT_THRESHOLD, step=0.05, label="detection threshold")
                 det_btn = gr.Button("Detect + caption", variant="primary", elem_id="detect")
                 det_img = gr.AnnotatedImage(label="detections (class and attributes)", height=300)
                 beam = gr.Slider(1, 5, value=1, step=1, label="beam size (1: greedy)")
@@ -1195,15 +1229,13 @@ def simvlg_tab(app: DemoApp, image: gr.Image) -> Panel:
 @patch
 @friendly
 def video(self: DemoApp, seed):
-    "A ShapesWorld clip (GIF and frame strip), its generated caption, and its true captions."
+    "A clip in which one object moves (odd seeds: the even seed's clip backwards), its generated and true captions."
     seed = _int(seed, "seed", 0, 2**31 - 1)
     have = not self.ck.missing("simvlg-video")
     m = self.ck.get("simvlg-video", _simvlg) if have else None
     size, T = (m.config.image_size, m.config.n_frames) if m else (64, 4)
-    rng = random.Random(seed)
-    clip = sample_clip(rng, size, T, 3)
-    frames = render_clip(clip)
-    truth = clip_captions(clip, rng, 3)
+    item = MotionPairs(seed // 2 + 1, seed=0, image_size=size, clip_len=T, split="demo")[seed]   # 2k: clip k, 2k+1: reversed
+    frames, truth = render_clip(item["clip"]), item["captions"]
     gif = _TMP / f"clip_{seed}_{size}_{T}.gif"
     big_frames = [f.resize((DISPLAY, DISPLAY), Image.NEAREST) for f in frames]
     big_frames[0].save(gif, save_all=True, append_images=big_frames[1:], duration=500, loop=0)
@@ -1223,7 +1255,7 @@ def video_tab(app: DemoApp) -> Panel:
     with gr.Tab("Video", id="video", elem_id="tab_video"):
         panel = checkpoint_panel("video")
         with gr.Row():
-            seed = gr.Number(label="clip seed", value=0, precision=0)
+            seed = gr.Number(label="clip seed (odd: the clip of the seed before, backwards)", value=0, precision=0)
             v_btn = gr.Button("New random clip", elem_id="new_clip")
             v_show = gr.Button("Show clip + caption", variant="primary", elem_id="show_clip")
         with gr.Row():

@@ -7,6 +7,7 @@ Docs: https://vlp-edu.github.io/vlp_edu/recipes.html.md"""
 # %% ../nbs/16_recipes.ipynb #590cce8e
 from __future__ import annotations
 import statistics, time
+import torch
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -28,7 +29,8 @@ from .downstream import VQAModel, finetune_vqa, evaluate_vqa, evaluate_retrieval
 # %% auto #0
 __all__ = ['RECIPES', 'MODEL_TYPES', 'pretrain_datasets', 'latest_metrics', 'fit_recipe', 'retrieval_eval', 'pretrain_vilt',
            'pretrain_region', 'pretrain_visual_losses', 'pretrain_e2evlp', 'pretrain_simvlg', 'pretrain_simvlg_video',
-           'get_recipe', 'model_type', 'load_pretrained', 'load_backbone', 'finetune', 'evaluate']
+           'MotionPairItems', 'collate_motion_pairs', 'motion_config', 'pretrain_simvlg_motion', 'get_recipe',
+           'model_type', 'load_pretrained', 'load_backbone', 'finetune', 'evaluate']
 
 # %% ../nbs/16_recipes.ipynb #7dd9ffdf
 def _coco_split(d: Path, split: str, image_size: int) -> CocoDataset:
@@ -258,9 +260,84 @@ def pretrain_simvlg_video(
     if cfg.n_frames <= 0: raise ValueError("a video config needs n_frames > 0 (frames per clip)")
     return _simvlg_run("simvlg-video", p, out_dir, cfg, data, device, eval_every, progress, resume, llm, callbacks)
 
+# %% ../nbs/16_recipes.ipynb #motion-recipe
+class MotionPairItems(torch.utils.data.Dataset):
+    "MotionPairs with one item per pair: both clips (2, T, 3, H, W) and their captions side by side."
+    def __init__(self, pairs: simvlg.MotionPairs): self.pairs = pairs
+    def __len__(self): return self.pairs.n
+
+    def __getitem__(self, k) -> dict:
+        a, b = self.pairs[2 * int(k)], self.pairs[2 * int(k) + 1]         # the clip, then its reverse
+        return dict(frames=torch.stack([a["frames"], b["frames"]]), captions=list(zip(a["captions"], b["captions"])),
+                    index=int(k))
+
+def collate_motion_pairs(items: list[dict], tokenizer, max_len: int = 24) -> dict:
+    "A batch of 2·len(items) clips, each clip then its reverse, one caption draw per pair (global torch RNG)."
+    frames, caps = [], []
+    for it in items:
+        j = int(torch.randint(len(it["captions"]), (1,)))
+        frames += list(it["frames"]); caps += list(it["captions"][j])
+    ids, mask = simvlg.tokenize_captions(tokenizer, caps, max_len)
+    return dict(images=torch.stack(frames), input_ids=ids, attention_mask=mask, captions=caps)   # images (2B, T, 3, H, W)
+
+def motion_config(preset_name: str = "tiny") -> SimVLGConfig:
+    "The motion recipe's SimVLG config: the preset's, at 64 px, 4 frames, r=16, the temporal module after the last block."
+    return SimVLGConfig.preset(preset_name).replace(image_size=64, n_frames=4, r=16, temporal_at=(-1,))
+
+def pretrain_simvlg_motion(
+    preset,                       # a Preset (or its name); its batch size counts pairs (2 clips each)
+    out_dir,
+    data=None,                    # must be None: the clips are generated on the fly
+    device: str = "auto",
+    eval_every: int = 0,          # validation (loss and direction choice on 32 held-out pairs) every N steps
+    progress: bool = True,
+    resume: bool = False,
+    config: SimVLGConfig | None = None,  # default: `motion_config(preset name)`
+    llm=None,
+    callbacks=(),
+    gate: float = 1.0,            # the temporal gate α at the start (SimVLG: 0, the identity)
+    time_std: float = 1.0,        # initial std of the frame-position embedding ("ours" only)
+    temporal_lr_mult: float = 10.0,  # the temporal module's learning rate relative to the rest
+    n_val: int = 32,              # held-out pairs for validation
+) -> tuple:
+    "SimVLG video trained on MotionPairs (each clip beside its reverse): it must read frame order to lower the loss."
+    if data is not None:
+        raise ValueError("simvlg-motion reads MotionPairs generated on the fly; on-disk clips are not supported (drop --data)")
+    p = get_preset(preset)
+    cfg = config or motion_config(p.name)
+    if cfg.n_frames <= 0 or not cfg.temporal_at and cfg.temporal != "mean":
+        raise ValueError("simvlg-motion needs a video config (n_frames > 0) with a temporal module (temporal_at)")
+    warm = min(10 / max(p.train.steps, 1), 0.5)                  # 10 warm-up steps
+    p = p.replace(**{"data.image_size": cfg.image_size, "data.clip_len": cfg.n_frames, "train.max_grad_norm": 0.0,
+                     "train.warmup": warm})
+    seed_everything(p.train.seed)
+    model = SimVLG(cfg, *(llm or (None, None)))
+    with torch.no_grad():
+        for t in model.encoder.temporal.values():
+            t.alpha.fill_(float(gate))
+            if cfg.temporal == "ours" and time_std is not None: t.time.normal_(std=float(time_std))
+    tparams = list(model.encoder.temporal.parameters())
+    rest = [q for q in model.parameters() if q.requires_grad and all(q is not t for t in tparams)]
+    groups = [dict(params=rest, lr=p.train.lr)] + ([dict(params=tparams, lr=p.train.lr * temporal_lr_mult)] if tparams else [])
+    mk = lambda n, split: simvlg.MotionPairs(n, seed=p.data.seed, image_size=cfg.image_size, clip_len=cfg.n_frames,
+                                             split=split)
+    train_ds, val_ds = MotionPairItems(mk(10**6, "train")), mk(n_val, "val")
+    vb = _val_batch(val_ds, 2 * n_val, model.tokenizer, cfg.max_caption_len)
+    def val(m): return {**_val_loss(vb)(m), **simvlg.motion_choice_accuracy(m, val_ds, n=len(val_ds))}
+    if out_dir:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        p.save(Path(out_dir) / "preset.json")
+    collate = partial(collate_motion_pairs, tokenizer=model.tokenizer, max_len=cfg.max_caption_len)
+    report = lambda learn: {"gates": [round(t.alpha.item(), 4) for t in learn.unwrapped.encoder.temporal.values()]}
+    return fit_recipe("simvlg-motion", model, train_ds, collate, p, out_dir, eval_fn=val, eval_every=eval_every,
+                      callbacks=callbacks, device=device, resume=resume, progress=progress, param_groups=groups,
+                      report=report, report_preset=get_preset(preset).name)
+
+
 # %% ../nbs/16_recipes.ipynb #27a6c23b
 RECIPES = {"vilt": pretrain_vilt, "visual-losses": pretrain_visual_losses, "region": pretrain_region,
-           "e2evlp": pretrain_e2evlp, "simvlg": pretrain_simvlg, "simvlg-video": pretrain_simvlg_video}
+           "e2evlp": pretrain_e2evlp, "simvlg": pretrain_simvlg, "simvlg-video": pretrain_simvlg_video,
+           "simvlg-motion": pretrain_simvlg_motion}
 
 def get_recipe(name: str) -> Callable:
     "The pretraining function of a recipe, with a clear error for an unknown name."
