@@ -24,7 +24,7 @@ from .data import SHAPES, COLOURS, SIZES, BACKGROUND, COLOUR_RGB, ShapesWorld, S
 from .text import get_tokenizer, tokenize
 from .learner import load_weights
 from .detection import post_process
-from torchvision.ops import box_iou
+from torchvision.ops import box_iou, batched_nms
 from .tome import ToMeState, make_group_visualization
 from .viz import attention_overlay, text_to_image_attention
 from .pixel_vlp import PixelVLP
@@ -39,10 +39,10 @@ from .bench import timeit
 
 # %% auto #0
 __all__ = ['DEMO_DIR', 'DEMO_RECIPES', 'DEMO_OPTIONS', 'ABOUT', 'VQA_STEPS', 'log', 'MAX_PIXELS', 'MIN_SIDE', 'MAX_TEXT_CHARS',
-           'DISPLAY', 'EXAMPLES', 'MAKE', 'TRUST_N', 'DETECT_THRESHOLD', 'FIGURES', 'SKILLS', 'LEARNED', 'NOT_YET',
-           'RULES', 'NEAR', 'TABS', 'LABELS', 'demo_preset', 'err', 'image_input', 'to_image', 'to_tensor', 'big',
-           'check_text', 'friendly', 'make_command', 'Checkpoints', 'new_scene', 'heat_overlay', 'merge_trace',
-           'checkpoint_kind', 'majority_baseline', 'duplicate_boxes', 'measure_checkpoint', 'weights_id',
+           'DISPLAY', 'EXAMPLES', 'MAKE', 'TRUST_N', 'DETECT_THRESHOLD', 'DEDUP_IOU', 'FIGURES', 'SKILLS', 'LEARNED',
+           'NOT_YET', 'RULES', 'NEAR', 'TABS', 'LABELS', 'demo_preset', 'err', 'image_input', 'to_image', 'to_tensor',
+           'big', 'check_text', 'friendly', 'make_command', 'Checkpoints', 'new_scene', 'heat_overlay', 'merge_trace',
+           'checkpoint_kind', 'majority_baseline', 'duplicate_boxes', 'dedupe', 'measure_checkpoint', 'weights_id',
            'save_figures', 'load_figures', 'judgements', 'trust_line', 'figures_md', 'world_fraction', 'outside_note',
            'train_argv', 'expected_steps', 'job_dir', 'job_alive', 'read_progress', 'job_status', 'train_checkpoint',
            'train_checkpoints', 'start_training', 'ensure_demo_checkpoint', 'DemoApp', 'progress_html', 'Panel',
@@ -58,15 +58,16 @@ def demo_preset() -> Preset:
 # the other tabs' checkpoints: folder -> pretraining recipe, or "vqa" (fine-tuned from the folder named without "-vqa")
 DEMO_RECIPES = {"region": "region", "region-vqa": "vqa", "visual-losses": "visual-losses", "visual-losses-vqa": "vqa",
                 "e2evlp": "e2evlp", "simvlg": "simvlg", "simvlg-video": "simvlg-motion"}
-# each pretraining's options: the shortest run we measured to be right on ShapesWorld (the table above)
+# each pretraining's options: a run we measured to be right about ShapesWorld (the table above)
 DEMO_OPTIONS = {"pretrain": "", "region": "--preset quick", "visual-losses": "--preset quick",
                 "e2evlp": "--preset small --steps 2400 --batch-size 16",
                 "simvlg": "--preset small --steps 400 --batch-size 16 --lr 1e-3",
                 "simvlg-video": "--preset tiny --steps 1500 --batch-size 8"}
 # how long each takes on 2 CPU cores (measured with `vlp-demo --all`, the chapter's table)
-ABOUT = {"pretrain": "about 8 minutes", "vqa": "about 5 minutes", "region": "about 25 minutes (its detector teacher included)",
-         "region-vqa": "about 4 minutes", "visual-losses": "about 12 minutes", "visual-losses-vqa": "about 5 minutes",
-         "e2evlp": "about 20 minutes", "simvlg": "about 20 minutes", "simvlg-video": "about 10 minutes"}
+ABOUT = {"pretrain": "about 7 minutes", "vqa": "about 5 minutes", "region": "about 22 minutes (its detector teacher and region cache included)",
+         "region-vqa": "about 16 minutes", "visual-losses": "about 6 minutes (after the region baseline's teacher and cache; else about 24)",
+         "visual-losses-vqa": "about 5 minutes", "e2evlp": "about 16 minutes",
+         "simvlg": "about 15 minutes", "simvlg-video": "about 11 minutes"}
 VQA_STEPS = 1500   # every VQA head: 3x vlp-finetune's default for `quick` (count questions need the extra steps)
 
 # %% ../nbs/18_demo.ipynb #2ef0de58
@@ -309,7 +310,8 @@ def merge_trace(m, x):
 
 # %% ../nbs/18_demo.ipynb #f33c2367
 TRUST_N = {"vqa": 64, "e2evlp": 64, "simvlg": 32, "video": 32}   # held-out val scenes (video: pairs of clips) per kind
-DETECT_THRESHOLD = 0.3                              # the E2E-VLP tab's detection threshold (its slider starts here)
+DETECT_THRESHOLD = 0.5                              # the E2E-VLP tab's detection threshold (its slider starts here)
+DEDUP_IOU = 0.3     # the tab keeps one box among boxes of one class that overlap more than this (class-wise NMS)
 FIGURES = "demo_eval.json"                          # the figures' file inside a checkpoint folder
 
 def checkpoint_kind(path) -> str:
@@ -348,12 +350,19 @@ def duplicate_boxes(preds: list, targets: list, iou: float = 0.5) -> dict:
         objects, found, dup = objects + len(k), found + int((k > 0).sum()), dup + int((k > 1).sum())
     return {"objects": objects, "objects_found": found, "objects_boxed_twice": dup}
 
+def dedupe(det: dict, iou: float = DEDUP_IOU) -> dict:
+    "One image's detections with class-wise non-maximum suppression (torchvision's batched_nms): one box per object."
+    keep = batched_nms(det["boxes"].float(), det["scores"].float(), det["labels"], iou)
+    return {k: ({a: t[keep] for a, t in v.items()} if k == "attrs" else v[keep]) for k, v in det.items()}
+
 def _measure_e2evlp(path, m, n: int) -> dict:
     m = m if m is not None else E2EVLP.from_pretrained(path).eval()
     ds = e2evlp_datasets(Preset.load(path))[1]
     items = [ds[i] for i in range(min(n, len(ds)))]
-    preds = m.detect(torch.stack([it["image"] for it in items]), threshold=DETECT_THRESHOLD)   # what the tab draws
-    dups = duplicate_boxes(preds, [dict(boxes=it["boxes"], labels=it["labels"]) for it in items])
+    raw = m.detect(torch.stack([it["image"] for it in items]), threshold=DETECT_THRESHOLD)   # the decoder's boxes
+    targets = [dict(boxes=it["boxes"], labels=it["labels"]) for it in items]
+    dups = duplicate_boxes([dedupe(d) for d in raw], targets)                                 # what the tab draws
+    dups["boxed_twice_before_dedupe"] = duplicate_boxes(raw, targets)["objects_boxed_twice"]
     return dict(metrics={**evaluate_detection(m, ds, n=n), **e2evlp_caption_scores(m, ds, n=n), **dups}, unit="scenes")
 
 def _caption_set(path, m, n: int):
@@ -461,8 +470,10 @@ def _figure_list(figs: dict) -> str:
         return f"VQA accuracy **{m['acc_overall']:.2f}**{base}; per type: {types}"
     out = []
     if "map_50" in m: out.append(f"detection mAP@0.5 **{m['map_50']:.2f}**")
-    if m.get("objects"): out.append(f"{m['objects_boxed_twice']} of {m['objects']} objects boxed twice at the "
-                                    f"threshold {DETECT_THRESHOLD}")
+    if m.get("objects"):
+        before = (f" ({m['boxed_twice_before_dedupe']} before de-duplication)" if "boxed_twice_before_dedupe" in m else "")
+        out.append(f"{m['objects_boxed_twice']} of {m['objects']} objects boxed twice at the threshold "
+                   f"{DETECT_THRESHOLD}{before}")
     if "cider" in m: out.append(f"caption CIDEr **{m['cider']:.2f}**")
     one = figs.get("unit", "scenes").removesuffix("s")
     if "image_gap" in m: out.append(f"image gap **{m['image_gap']:.2f}** (caption loss with another {one}'s image "
@@ -1068,12 +1079,12 @@ def e2e(self: DemoApp):
 @patch
 @friendly
 def detect(self: DemoApp, img, threshold):
-    "E2E-VLP's detections above `threshold`, most confident first, labelled with class and attributes."
+    "E2E-VLP's detections above `threshold` (one per object: `dedupe`), most confident first, with class and attributes."
     m = self.e2e()
     s = m.cfg.image_size
     x = to_tensor(img, s)
     thr = _int(100 * float(threshold if threshold is not None else 0.5), "threshold", 0, 99) / 100
-    with self.e2e_lock: d = m.detect(x[None], threshold=thr)[0]
+    with self.e2e_lock: d = dedupe(m.detect(x[None], threshold=thr)[0])          # one box per object
     order = d["scores"].argsort(descending=True)
     attrs = d.get("attrs", {})
     ann = []
