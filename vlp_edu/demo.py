@@ -309,7 +309,7 @@ def merge_trace(m, x):
     return srcs
 
 # %% ../nbs/18_demo.ipynb #f33c2367
-TRUST_N = {"vqa": 64, "e2evlp": 64, "simvlg": 32, "video": 32}   # held-out val scenes (video: pairs of clips) per kind
+TRUST_N = {"vqa": 64, "e2evlp": 64, "simvlg": 32}   # held-out val scenes each kind is measured on (video: pairs of clips)
 DETECT_THRESHOLD = 0.5                              # the E2E-VLP tab's detection threshold (its slider starts here)
 DEDUP_IOU = 0.3     # the tab keeps one box among boxes of one class that overlap more than this (class-wise NMS)
 FIGURES = "demo_eval.json"                          # the figures' file inside a checkpoint folder
@@ -376,7 +376,7 @@ def _caption_set(path, m, n: int):
 def _measure_simvlg(path, m, n: int) -> dict:
     m = m if m is not None else SimVLG.from_pretrained(path).eval()
     if m.config.n_frames:                       # video: n held-out clips in which the object moves, and their reverses
-        ds = MotionPairs(TRUST_N["video"], image_size=m.config.image_size, clip_len=m.config.n_frames, split="val")
+        ds = MotionPairs(n, image_size=m.config.image_size, clip_len=m.config.n_frames, split="val")
         scores = {**simvlg_caption_scores(m, ds, n=len(ds)), **motion_choice_accuracy(m, ds, n=len(ds)),
                   **image_reliance(m, ds, n=len(ds), shift=2)}            # shift 2: another clip, not the reverse
         return dict(metrics=scores, unit="clips", n=len(ds))
@@ -525,14 +525,16 @@ def _opt(args: list, key: str, default=None):
     return args[i + 1] if i is not None else default
 
 def expected_steps(args: list) -> tuple[int, int]:
-    "(steps, batch size) of a training command: its --steps and --batch-size, else its preset's (vlp-finetune: half its run's steps)."
+    "(steps, samples per step) of a training command: its --steps and --batch-size, else its preset's (vlp-finetune: half its run's steps)."
     if args[0] == "vlp-finetune":
         p = Preset.load(_opt(args, "--init"))
         default = max(p.train.steps // 2, 1)                   # vlp-finetune's default
     else:
         p = get_preset(_opt(args, "--preset", "quick"))        # vlp-pretrain's default preset
         default = p.train.steps
-    return int(_opt(args, "--steps", default)), int(_opt(args, "--batch-size", p.train.batch_size))
+    bs = int(_opt(args, "--batch-size", p.train.batch_size))
+    per_item = 2 if _opt(args, "--recipe") == "simvlg-motion" else 1   # a pair is two clips; the Learner counts clips
+    return int(_opt(args, "--steps", default)), bs * per_item
 
 def _program(name: str) -> str:
     "The installed command `name` (next to this Python first)."
