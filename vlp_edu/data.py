@@ -339,11 +339,13 @@ class Clip:
     frames: list
     motions: list
 
-def sample_clip(rng: random.Random, image_size: int = 64, n_frames: int = 4, max_objects: int = 3) -> Clip:
-    "A clip of 1..max_objects objects, each moving at constant velocity or still, inside the canvas."
+def sample_clip(rng: random.Random, image_size: int = 64, n_frames: int = 4, max_objects: int = 3,
+                travel: float = 0.25) -> Clip:
+    "A clip of 1..max_objects objects, each moving at constant velocity (`travel` of the image side in all) or still."
     if n_frames < 2: raise ValueError(f"n_frames={n_frames}: a clip needs at least 2 frames")
+    if not 0 < travel < 1: raise ValueError(f"travel={travel}: the share of the image side an object moves must be in (0, 1)")
     S, T = image_size, n_frames
-    speed = max(1, round(0.25 * S / (T - 1)))                # pixels per frame
+    speed = max(1, round(travel * S / (T - 1)))              # pixels per frame
     objs, vels, motions = [], [], []
     for _ in range(rng.randint(1, max_objects)):
         used = {(o.colour, o.shape) for o in objs}

@@ -675,10 +675,11 @@ class MotionPairs(Dataset):
                  n: int,                  # pairs: the dataset has 2n items
                  seed: int = 0, image_size: int = 64, clip_len: int = 4,
                  max_objects: int = 1,    # objects per clip (uniform in 1..max_objects), all of them moving
-                 split: str = "train", n_captions: int = 3):
+                 split: str = "train", n_captions: int = 3,
+                 travel: float = 0.25):   # share of the image side each object moves over the clip (`sample_clip`)
         if n < 1: raise ValueError(f"n={n}: MotionPairs needs at least one pair")
         self.n, self.seed, self.image_size, self.clip_len = n, seed, image_size, clip_len
-        self.max_objects, self.split, self.n_captions = max_objects, split, n_captions
+        self.max_objects, self.split, self.n_captions, self.travel = max_objects, split, n_captions, travel
 
     def __len__(self): return 2 * self.n
 
@@ -686,7 +687,7 @@ class MotionPairs(Dataset):
         "The forward clip of `pair`: `sample_clip` redrawn (same generator) until every object moves."
         rng = random.Random(f"motion-pairs/{self.split}/{self.seed}/{pair}")
         for _ in range(1000):
-            c = sample_clip(rng, self.image_size, self.clip_len, self.max_objects)
+            c = sample_clip(rng, self.image_size, self.clip_len, self.max_objects, self.travel)
             if c.motions and "still" not in c.motions: return c
         raise RuntimeError(f"no clip with every object moving in 1000 draws (image_size={self.image_size}, "
                            f"clip_len={self.clip_len}, max_objects={self.max_objects}): use fewer objects")
@@ -704,7 +705,8 @@ class MotionPairs(Dataset):
 
     def __repr__(self):
         return (f"MotionPairs(n={self.n}, seed={self.seed}, image_size={self.image_size}, clip_len={self.clip_len}, "
-                f"max_objects={self.max_objects}, split={self.split!r})")
+                f"max_objects={self.max_objects}, split={self.split!r}"
+                + (f", travel={self.travel}" if self.travel != 0.25 else "") + ")")
 
 # %% ../nbs/13_simvlg.ipynb #8c6823fc
 @torch.no_grad()
