@@ -678,6 +678,7 @@ class MotionPairs(Dataset):
                  split: str = "train", n_captions: int = 3,
                  travel: float = 0.25):   # share of the image side each object moves over the clip (`sample_clip`)
         if n < 1: raise ValueError(f"n={n}: MotionPairs needs at least one pair")
+        if not 0 < travel < 1: raise ValueError(f"travel={travel}: the share of the image side an object moves must be in (0, 1)")
         self.n, self.seed, self.image_size, self.clip_len = n, seed, image_size, clip_len
         self.max_objects, self.split, self.n_captions, self.travel = max_objects, split, n_captions, travel
 
@@ -690,7 +691,8 @@ class MotionPairs(Dataset):
             c = sample_clip(rng, self.image_size, self.clip_len, self.max_objects, self.travel)
             if c.motions and "still" not in c.motions: return c
         raise RuntimeError(f"no clip with every object moving in 1000 draws (image_size={self.image_size}, "
-                           f"clip_len={self.clip_len}, max_objects={self.max_objects}): use fewer objects")
+                           f"clip_len={self.clip_len}, max_objects={self.max_objects}, travel={self.travel}): "
+                           "use fewer objects or a smaller travel")
 
     def __getitem__(self, i) -> dict:
         i = int(i) + (len(self) if int(i) < 0 else 0)
