@@ -350,10 +350,13 @@ def duplicate_boxes(preds: list, targets: list, iou: float = 0.5) -> dict:
         objects, found, dup = objects + len(k), found + int((k > 0).sum()), dup + int((k > 1).sum())
     return {"objects": objects, "objects_found": found, "objects_boxed_twice": dup}
 
+def _take(det: dict, idx) -> dict:
+    "The detections of one image (a `post_process` dict, attributes included) at `idx` (indices or a mask)."
+    return {k: ({a: t[idx] for a, t in v.items()} if k == "attrs" else v[idx]) for k, v in det.items()}
+
 def dedupe(det: dict, iou: float = DEDUP_IOU) -> dict:
     "One image's detections with class-wise non-maximum suppression (torchvision's batched_nms): one box per object."
-    keep = batched_nms(det["boxes"].float(), det["scores"].float(), det["labels"], iou)
-    return {k: ({a: t[keep] for a, t in v.items()} if k == "attrs" else v[keep]) for k, v in det.items()}
+    return _take(det, batched_nms(det["boxes"].float(), det["scores"].float(), det["labels"], iou))
 
 def _measure_e2evlp(path, m, n: int) -> dict:
     m = m if m is not None else E2EVLP.from_pretrained(path).eval()
@@ -361,8 +364,7 @@ def _measure_e2evlp(path, m, n: int) -> dict:
     items = [ds[i] for i in range(min(n, len(ds)))]
     every = m.detect(torch.stack([it["image"] for it in items]))            # every query's box, once: mAP reads them all
     targets = [dict(boxes=it["boxes"], labels=it["labels"]) for it in items]
-    keep = [d["scores"] > DETECT_THRESHOLD for d in every]                                  # the tab's threshold
-    raw = [{k: ({a: t[s] for a, t in v.items()} if k == "attrs" else v[s]) for k, v in d.items()} for d, s in zip(every, keep)]
+    raw = [_take(d, d["scores"] > DETECT_THRESHOLD) for d in every]                         # the tab's threshold
     dups = duplicate_boxes([dedupe(d) for d in raw], targets)                                 # what the tab draws
     dups["boxed_twice_before_dedupe"] = duplicate_boxes(raw, targets)["objects_boxed_twice"]
     mp = evaluate_map(every, targets)                                                  # as evaluate_detection
